@@ -1,0 +1,47 @@
+"""What one Manager's check and update rounds share, passed in rather than kept global."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+import pluggy
+
+from .http import HttpClient
+from .plugins import Registry
+from .protocols import EventSink
+from .settings import Settings
+
+
+def no_events(name: str, payload: Mapping[str, Any]) -> None:
+    """The event sink used when the host gives none."""
+
+
+def default_data_folder() -> Path:
+    """The platform's per-user data folder for this library."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "softwareupdate-core"
+
+
+@attrs.frozen
+class Context:
+    """Settings, plugin registry, HTTP client, data folder, host and event sink of a Manager."""
+
+    settings: Settings
+    registry: Registry
+    plugin_manager: pluggy.PluginManager
+    http: HttpClient
+    data_folder: Path
+    host: object
+    emit: EventSink = no_events
+    clock: Callable[[], float] = time.time

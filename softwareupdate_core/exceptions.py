@@ -1,0 +1,151 @@
+"""The exception hierarchy; every error the library raises derives from SoftwareUpdateError.
+
+Each class carries the error code a check report shows for it (``code``), so one handler
+maps exceptions to statuses instead of a ladder of ``except`` clauses.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class SoftwareUpdateError(Exception):
+    """Base of every error of this library."""
+
+    code: str = "unknown"
+
+
+class ConfigurationInvalid(SoftwareUpdateError):
+    """A configuration value or file is wrong; the message names the file and key path."""
+
+    code = "check"
+
+    def __init__(self, message: str, *, source: Optional[str] = None, key: Optional[str] = None):
+        self.source = source
+        self.key = key
+        prefix = ""
+        if source:
+            prefix += f"{source}: "
+        if key:
+            prefix += f"{key}: "
+        super().__init__(prefix + message)
+
+
+class UnknownCheckType(SoftwareUpdateError):
+    """The check config names a ``type`` no registered version check provides."""
+
+    code = "unknown_check"
+
+
+class UnknownUpdateType(SoftwareUpdateError):
+    """The check config names (or implies) an update method nobody provides."""
+
+    code = "update"
+
+
+class CheckError(SoftwareUpdateError):
+    """A version check could not produce an answer (bad data, bad config, failed command)."""
+
+    code = "check"
+
+
+class NetworkError(CheckError):
+    """A connection problem or timeout; ``cause`` is the underlying exception if any."""
+
+    code = "network"
+
+    def __init__(self, message: str, *, cause: Optional[BaseException] = None):
+        self.cause = cause
+        super().__init__(message)
+
+
+class CannotCheckOffline(CheckError):
+    """The check needs the network, and the host is offline."""
+
+    code = "network"
+
+
+class ApiCheckError(CheckError):
+    """An API answered with a non-success status; ``status`` and the API's ``message``."""
+
+    code = "api"
+
+    def __init__(self, message: str, *, status: Optional[int] = None, api_message: str = ""):
+        self.status = status
+        self.api_message = api_message
+        super().__init__(message)
+
+
+class RateLimitCheckError(ApiCheckError):
+    """An API's rate limit is exhausted; ``reset`` (epoch seconds) says when it refills."""
+
+    code = "ratelimit"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        api_message: str = "",
+        remaining: Optional[int] = None,
+        limit: Optional[int] = None,
+        reset: Optional[float] = None,
+    ):
+        self.remaining = remaining
+        self.limit = limit
+        self.reset = reset
+        super().__init__(message, status=status, api_message=api_message)
+
+
+class NoUpdateAvailable(SoftwareUpdateError):
+    """There is nothing to update for the target (and the update was not forced)."""
+
+    code = "update"
+
+
+class UpdateAlreadyInProgress(SoftwareUpdateError):
+    """Another update run holds the lock (in this or another process)."""
+
+    code = "update"
+
+
+class UpdateError(SoftwareUpdateError):
+    """Applying an update failed; ``data`` carries details such as command output."""
+
+    code = "update"
+
+    def __init__(self, message: str, data: object = None):
+        self.data = data
+        super().__init__(message)
+
+
+class ScriptError(UpdateError):
+    """A command run during an update failed; its return code and output are kept."""
+
+    def __init__(self, returncode: int, stdout: str = "", stderr: str = "", *, command: str = ""):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.command = command
+        what = f"{command!r} " if command else ""
+        super().__init__(
+            f"command {what}failed with exit status {returncode}",
+            data={"stdout": stdout, "stderr": stderr},
+        )
+
+
+class CannotUpdateOffline(UpdateError):
+    """The update method needs the network, and the host is offline."""
+
+
+class RestartFailed(SoftwareUpdateError):
+    """A restart command failed after an update."""
+
+    code = "update"
+
+
+def error_code(exc: BaseException) -> str:
+    """Return the report error code for an exception (``unknown`` for foreign ones)."""
+    if isinstance(exc, SoftwareUpdateError):
+        return exc.code
+    return "unknown"

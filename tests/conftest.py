@@ -1,0 +1,19 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 and a Manager factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.httpserver import FakeServer
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    """A running HTTP server on 127.0.0.1; add routes with ``server.route(path, ...)``."""
+    fake = FakeServer().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
