@@ -29,7 +29,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and the public-API pin in tests/typing."""
     session.install("-e", ".", "mypy", "types-requests", "types-PyYAML", "pytest")
-    session.run("mypy", "--strict", "softwareupdate_core")
+    session.run("mypy", "--strict", "softwareupdate_core", "tests/typing")
 
 
 @nox.session(python=None)

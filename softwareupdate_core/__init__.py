@@ -10,9 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+
 if TYPE_CHECKING:
-    from .hookspecs import hookimpl
     from . import events
+    from .hookspecs import hookimpl
     from .manager import Manager
     from .models import (
         CheckReport,

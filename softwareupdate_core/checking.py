@@ -1,113 +1,579 @@
-"""One check round: effective configs -> version checks -> CheckReport.
+"""One check round: effective configs -> version cache -> concurrent checks -> CheckReport.
 
-(First slice: no cache, overlays or persisted state yet; the check-round issue adds them.)
+Effective check configs are merged in this order: checks provided by plugins through
+``softwareupdate_check_config`` -> check overlays (for targets that exist) -> the user's
+``checks`` section -> the persisted per-target state (tracked ``current``, channel choice).
+The global ``pip_command`` and ``plugin_folder`` settings are filled into every check that
+lacks its own, so updaters only read ``check["pip_command"]``/``check["plugin_folder"]``.
+
+A target answered by the version cache costs no import, no HTTP machinery and no thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
+import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, Callable, Optional
 
+import attrs
+
+from . import events
+from .cache import (
+    VALIDATORS_FILE,
+    VERSION_CACHE_FILE,
+    CacheEntry,
+    PersistentValidatorStore,
+    VersionCache,
+    config_hash,
+)
 from .context import Context
-from .exceptions import SoftwareUpdateError, UnknownCheckType, error_code
-from .models import CheckReport, ReleaseChannels, TargetStatus, VersionInformation
+from .exceptions import (
+    CheckError,
+    ConfigurationInvalid,
+    SoftwareUpdateError,
+    UnknownCheckType,
+    error_code,
+)
+from .models import (
+    CheckReport,
+    ReleaseChannel,
+    ReleaseChannels,
+    TargetStatus,
+    VersionInformation,
+    VersionRef,
+)
+from .overlays import OVERLAYS_FILE, OverlaySource
 from .plugins import collect
 from .protocols import host_call
+from .state import STATE_FILE, StateStore, TargetState
+from .updaters import select_method
 
 log = logging.getLogger(__name__)
 
+#: Check types whose ``current`` is a commit the library tracks itself.
+COMMIT_TYPES = frozenset(
+    {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
+)
+
+_KWARGS = ("credentials", "http")
+
+
+@attrs.frozen
+class Resolved:
+    """Effective configs of valid targets, and why other configured targets cannot be checked."""
+
+    checks: Mapping[str, dict[str, Any]]
+    problems: Mapping[str, str]
+    states: Mapping[str, TargetState] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class _Answer:
+    """What one target's check produced: an entry to show, or an error (maybe with a stale one)."""
+
+    entry: Optional[CacheEntry] = None
+    error: Optional[str] = None
+    error_message: Optional[str] = None
+    stale: bool = False
+
+
+def _utc(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+
+
+class _Placeholders(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: Mapping[str, Optional[str]]) -> str:
+    """Fill ``{name}`` placeholders; unknown ones and malformed templates stay as written."""
+    try:
+        return template.format_map(_Placeholders({k: v or "" for k, v in values.items()}))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
+def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
+    """The channels of a check that defines ``stable_branch`` and ``prerelease_branches``."""
+    stable = check.get("stable_branch")
+    pre = check.get("prerelease_branches")
+    if not isinstance(stable, Mapping) or not isinstance(pre, list) or not stable.get("branch"):
+        return None
+
+    def channel(raw: Mapping[str, Any]) -> ReleaseChannel:
+        commitish = raw.get("commitish") or [raw["branch"]]
+        if isinstance(commitish, str):
+            commitish = [commitish]
+        return ReleaseChannel(
+            branch=str(raw["branch"]),
+            name=str(raw.get("name") or raw["branch"]),
+            commitish=tuple(str(c) for c in commitish),
+        )
+
+    available = [channel(stable)]
+    available += [channel(p) for p in pre if isinstance(p, Mapping) and p.get("branch")]
+    current = available[0].branch
+    wanted = check.get("prerelease_channel")
+    if check.get("prerelease") and wanted and any(c.branch == wanted for c in available):
+        current = str(wanted)
+    return ReleaseChannels(available=tuple(available), current=current, stable=available[0].branch)
+
 
 class CheckRunner:
-    """Runs check rounds for one Manager."""
+    """Runs check rounds for one Manager; thread-safe, and concurrent rounds share work."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        folder = ctx.data_folder
         self._guard: Optional[Callable[[], Optional[str]]] = None
+        self._cache = VersionCache(folder / VERSION_CACHE_FILE, ctx.clock)
+        self._state = StateStore(folder / STATE_FILE, ctx.clock)
+        self._overlays = OverlaySource(folder / OVERLAYS_FILE, ctx.http, ctx.clock)
+        self._validators = PersistentValidatorStore(folder / VALIDATORS_FILE, ctx.clock)
+        ctx.http.validators = self._validators
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple[Optional[tuple[str, ...]], bool], Future[CheckReport]] = {}
+        self._accepted: dict[str, tuple[bool, frozenset[str]]] = {}
 
+    # -- configuration ------------------------------------------------------------------
     def set_guard(self, guard: Callable[[], Optional[str]]) -> None:
         """``guard()`` returns why updates are not possible right now, or None."""
         self._guard = guard
 
     def effective_checks(self) -> dict[str, dict[str, Any]]:
-        provided, _owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
-        merged: dict[str, dict[str, Any]] = {
-            name: dict(cfg) for name, cfg in provided.items() if isinstance(cfg, Mapping)
-        }
-        for name, cfg in self._ctx.settings.checks.items():
-            merged[name] = {**merged.get(name, {}), **dict(cfg)}
-        return merged
+        """Every valid target's check config, with overlays, user settings and state applied."""
+        return {k: dict(v) for k, v in self._resolve(self._online(), force=False).checks.items()}
 
-    def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
-        checks = self.effective_checks()
-        names = list(checks) if targets is None else [t for t in targets]
-        online = bool(host_call(self._ctx.host, "is_online"))
-        workers = max(1, min(self._ctx.settings.max_workers, len(names) or 1))
-        with self._ctx.http.round(), ThreadPoolExecutor(workers) as pool:
-            statuses = list(pool.map(lambda n: self._check_one(n, checks.get(n), online), names))
-        return CheckReport(
-            targets={s.target: s for s in statuses},
-            online=online,
-            checked_at=dt.datetime.fromtimestamp(self._ctx.clock(), dt.timezone.utc),
-        )
-
-    def _check_one(self, target: str, check: Optional[Mapping[str, Any]],
-                   online: bool) -> TargetStatus:
-        now = dt.datetime.fromtimestamp(self._ctx.clock(), dt.timezone.utc)
-        if check is None:
-            return TargetStatus(target, target, "", error="unknown_check",
-                                error_message=f"no check configured for {target!r}",
-                                online=online, checked_at=now)
-        display_name = str(check.get("displayName") or target)
-        type_name = str(check.get("type") or "")
+    def _online(self) -> bool:
         try:
-            checker = self._ctx.registry.version_check(type_name)
-            raw, is_current = checker.get_latest(
-                target,
-                check,
-                online=online,
-                credentials=self._ctx.settings.credentials_for_checks(),
-                http=self._ctx.http,
-            )
-            info = VersionInformation.coerce(raw)
-        except SoftwareUpdateError as exc:
-            return TargetStatus(target, display_name, str(check.get("displayVersion") or ""),
-                                error=exc.code, error_message=str(exc), online=online,
-                                checked_at=now, check_type=type_name)
-        except Exception as exc:  # a third-party checker's bug must not fail the round
-            log.exception("check of %s failed", target)
-            return TargetStatus(target, display_name, str(check.get("displayVersion") or ""),
-                                error=error_code(exc), error_message=f"{type(exc).__name__}: {exc}",
-                                online=online, checked_at=now, check_type=type_name)
-        return TargetStatus(
-            target,
-            display_name,
-            str(check.get("displayVersion") or info.local.name or ""),
-            information=info,
-            update_available=not is_current,
-            update_possible=False,
-            online=online,
-            release_notes=info.remote.release_notes,
-            checked_at=now,
-            check_type=type_name,
+            return bool(host_call(self._ctx.host, "is_online"))
+        except Exception:
+            log.exception("the host's is_online() failed; assuming online")
+            return True
+
+    def _resolve(self, online: bool, *, force: bool) -> Resolved:
+        settings = self._ctx.settings
+        provided, _owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
+        problems: dict[str, str] = {}
+        merged: dict[str, dict[str, Any]] = {}
+        for name, cfg in provided.items():
+            if isinstance(cfg, Mapping):
+                merged[name] = dict(cfg)
+            else:
+                problems[name] = f"the plugin's check config is a {type(cfg).__name__}"
+        for name, cfg in settings.checks.items():
+            if name in merged:
+                continue
+            if not cfg:
+                problems[name] = "the check config is empty"
+            elif "type" in cfg:
+                merged[name] = {}
+            else:
+                log.info("dropped the settings of %r: no plugin provides that target", name)
+        overlays = self._overlays.get(
+            settings.check_overlay_url, settings.check_overlay_ttl, online=online, force=force
         )
+        states = self._state.all()
+        checks: dict[str, dict[str, Any]] = {}
+        for name, cfg in merged.items():
+            cfg.update(overlays.get(name, {}))
+            cfg.update(settings.checks.get(name) or {})
+            state = states.get(name)
+            if state is not None:
+                cfg = state.apply(cfg)
+            if not cfg:
+                problems[name] = "the check config is empty"
+                continue
+            if not cfg.get("type"):
+                problems[name] = "the check config has no 'type'"
+                continue
+            if settings.pip_command is not None and "pip_command" not in cfg:
+                cfg["pip_command"] = settings.pip_command
+            if settings.plugin_folder is not None and "plugin_folder" not in cfg:
+                cfg["plugin_folder"] = settings.plugin_folder
+            checks[name] = cfg
+        return Resolved(checks, problems, states)
+
+    # -- rounds -------------------------------------------------------------------------
+    def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
+        """Check ``targets`` (default: all); a call made while the same round runs shares it."""
+        wanted = None if targets is None else tuple(dict.fromkeys(str(t) for t in targets))
+        key = (wanted, force)
+        with self._lock:
+            future = self._inflight.get(key)
+            owner = future is None
+            if future is None:
+                future = self._inflight[key] = Future()
+        if not owner:
+            return future.result()
+        try:
+            report = self._round(wanted, force)
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        else:
+            future.set_result(report)
+            return report
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+
+    def _round(self, wanted: Optional[tuple[str, ...]], force: bool) -> CheckReport:
+        ctx = self._ctx
+        online = self._online()
+        resolved = self._resolve(online, force=force)
+        names = list(wanted) if wanted is not None else [*resolved.checks, *resolved.problems]
+        ctx.emit(events.CHECK_STARTED, {"targets": list(names), "force": force})
+        self._cache.refresh()
+        now = ctx.clock()
+        ttl = ctx.settings.cache_ttl * 60.0
+        answers: dict[str, _Answer] = {}
+        pending: dict[str, tuple[dict[str, Any], str]] = {}
+        for name in names:
+            check = resolved.checks.get(name)
+            if check is None:
+                reason = resolved.problems.get(name, "no check is configured for it")
+                answers[name] = _Answer(error="unknown_check", error_message=f"{name}: {reason}")
+                continue
+            if check.get("disabled"):
+                answers[name] = _Answer()
+                continue
+            if check["type"] not in ctx.registry.version_checks:
+                answers[name] = _Answer(
+                    error="unknown_check",
+                    error_message=f"{name}: unknown check type {check['type']!r}",
+                )
+                continue
+            digest = config_hash(check)
+            entry = self._cache.get(name)
+            if not force and entry is not None and entry.fresh(digest, online, now, ttl):
+                answers[name] = _Answer(entry)
+            else:
+                pending[name] = (check, digest)
+
+        done = 0
+        for name in answers:
+            done += 1
+            ctx.emit(events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)})
+        if pending:
+            workers = max(1, min(ctx.settings.max_workers, len(pending)))
+            with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
+                futures = {
+                    pool.submit(self._check_one, name, check, digest, online): name
+                    for name, (check, digest) in pending.items()
+                }
+                for fut in as_completed(futures):
+                    name = futures[fut]
+                    answers[name] = fut.result()
+                    done += 1
+                    ctx.emit(
+                        events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)}
+                    )
+            self._cache.flush()
+            self._validators.flush()
+
+        guard = self._guard_reason()
+        host_values = self._host_values()
+        statuses = {
+            name: self._status(
+                name,
+                resolved.checks.get(name),
+                answers[name],
+                online,
+                guard,
+                resolved.states.get(name),
+                host_values,
+            )
+            for name in names
+        }
+        report = CheckReport(targets=statuses, online=online, checked_at=_utc(ctx.clock()))
+        ctx.emit(
+            events.CHECK_FINISHED,
+            {"targets": list(names), "update_available": report.update_available},
+        )
+        return report
+
+    def _guard_reason(self) -> Optional[str]:
+        if self._guard is None:
+            return None
+        try:
+            return self._guard()
+        except Exception as exc:
+            log.exception("the update guard failed")
+            return f"cannot tell whether updates are possible: {exc}"
+
+    # -- one target ---------------------------------------------------------------------
+    def _check_one(self, name: str, check: dict[str, Any], digest: str, online: bool) -> _Answer:
+        try:
+            info, is_current = self._call_checker(name, check, online)
+        except Exception as exc:
+            if isinstance(exc, SoftwareUpdateError):
+                message = str(exc)
+                log.info("check of %s failed: %s", name, message)
+            else:  # a third-party checker's bug must not fail the round
+                log.exception("check of %s failed", name)
+                message = f"{type(exc).__name__}: {exc}"
+            return self._fallback(name, digest, error_code(exc), message)
+        if (
+            check["type"] in COMMIT_TYPES
+            and not check.get("current")
+            and not info.local.value
+            and info.remote.value
+        ):
+            # first check of a tracked commit: what is there now counts as installed
+            self._state.update(name, current=info.remote.value)
+            check = self._state.get(name).apply(check)
+            digest = config_hash(check)
+            info = attrs.evolve(info, local=VersionRef(info.remote.name, info.remote.value))
+            is_current = True
+        entry = CacheEntry(digest, online, self._ctx.clock(), info, bool(is_current))
+        self._cache.put(name, entry)
+        return _Answer(entry)
+
+    def _fallback(self, name: str, digest: str, code: str, message: str) -> _Answer:
+        """Stale-while-error: an earlier good answer for the same config, within the limit."""
+        entry = self._cache.get(name)
+        limit = self._ctx.settings.stale_limit * 60.0
+        if entry is not None and entry.config_hash == digest:
+            age = entry.age(self._ctx.clock())
+            if age < limit:
+                return _Answer(entry, code, message, stale=True)
+        return _Answer(None, code, message)
+
+    def _call_checker(
+        self, name: str, check: dict[str, Any], online: bool
+    ) -> tuple[VersionInformation, bool]:
+        ctx = self._ctx
+        checker = ctx.registry.version_check(str(check["type"]))
+        function = checker.get_latest
+        offered = {
+            "credentials": ctx.settings.credentials_for_checks(),
+            "http": ctx.http,
+        }
+        takes_kwargs, names = self._accepts(str(check["type"]), function)
+        kwargs = {k: v for k, v in offered.items() if takes_kwargs or k in names}
+        if takes_kwargs or "online" in names:
+            kwargs["online"] = online
+        result = function(name, dict(check), **kwargs)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise CheckError(
+                f"{name}: the {check['type']} check returned {type(result).__name__}, "
+                "expected (information, is_current)"
+            )
+        raw, is_current = result
+        return VersionInformation.coerce(raw), bool(is_current)
+
+    def _accepts(self, key: str, function: Callable[..., Any]) -> tuple[bool, frozenset[str]]:
+        """Whether check type ``key``'s function takes ``**kwargs``, and its keyword names.
+
+        Inspected once per check type and runner.
+        """
+        with self._lock:
+            known = self._accepted.get(key)
+        if known is not None:
+            return known
+        try:
+            params = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            found: tuple[bool, frozenset[str]] = (True, frozenset())
+        else:
+            found = (
+                any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params),
+                frozenset(
+                    p.name
+                    for p in params
+                    if p.kind
+                    in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+                ),
+            )
+        with self._lock:
+            self._accepted[key] = found
+        return found
+
+    # -- statuses -----------------------------------------------------------------------
+    def _status(
+        self,
+        name: str,
+        check: Optional[Mapping[str, Any]],
+        answer: _Answer,
+        online: bool,
+        guard: Optional[str],
+        state: Optional[TargetState],
+        host_values: Mapping[str, str],
+    ) -> TargetStatus:
+        if check is None:
+            return TargetStatus(
+                name,
+                name,
+                "",
+                error=answer.error,
+                error_message=answer.error_message,
+                online=online,
+            )
+        entry = answer.entry
+        info = entry.information if entry is not None else None
+        values: dict[str, Optional[str]] = dict(host_values)
+        if info is not None:
+            values["local_name"] = info.local.name
+            values["local_value"] = info.local.value
+        display_name = fill(str(check.get("displayName") or name), values)
+        version_template = check.get("displayVersion")
+        if version_template:
+            display_version = fill(str(version_template), values)
+        else:
+            display_version = (info.local.name if info is not None else None) or ""
+
+        release_notes = None
+        if info is not None:
+            template = check.get("release_notes")
+            release_notes = (
+                fill(
+                    str(template),
+                    {"target_version": info.remote.value, "target_name": info.remote.name},
+                )
+                if template
+                else info.remote.release_notes
+            )
+
+        available = entry is not None and not entry.is_current
+        skipped = self._skipped(name, info, state) if available else None
+        if skipped is not None:
+            available = False
+        disabled = "disabled in the check config" if check.get("disabled") else None
+        compatible = check.get("compatible", True) is not False
+        method = select_method(check)
+        possible = False
+        reason = None
+        if available and disabled is None:
+            possible, reason = self._possible(name, check, method, online, compatible, guard)
+        return TargetStatus(
+            name,
+            display_name,
+            display_version,
+            information=info,
+            update_available=available,
+            update_possible=possible,
+            online=online,
+            error=answer.error,
+            error_message=answer.error_message,
+            disabled=disabled,
+            compatible=compatible,
+            release_notes=release_notes,
+            release_channels=release_channels_of(check),
+            stale=answer.stale,
+            checked_at=None if entry is None else _utc(entry.stored_at),
+            check_type=str(check.get("type")),
+            method=method,
+            not_possible_reason=reason,
+            skipped_version=skipped,
+        )
+
+    def _host_values(self) -> dict[str, str]:
+        """The host's extra display placeholders (``version_placeholders()``), once a round."""
+        placeholders = getattr(self._ctx.host, "version_placeholders", None)
+        if not callable(placeholders):
+            return {}
+        try:
+            return {str(k): str(v) for k, v in dict(placeholders()).items()}
+        except Exception:
+            log.exception("the host's version_placeholders() failed")
+            return {}
+
+    def _possible(
+        self,
+        name: str,
+        check: Mapping[str, Any],
+        method: Optional[str],
+        online: bool,
+        compatible: bool,
+        guard: Optional[str],
+    ) -> tuple[bool, Optional[str]]:
+        if not compatible:
+            return False, "the update is not compatible with this installation"
+        if method is None or method not in self._ctx.registry.updaters:
+            return False, f"no update method for {name}" + (f" ({method!r})" if method else "")
+        try:
+            can = bool(
+                self._ctx.registry.updaters[method].can_perform_update(name, check, online=online)
+            )
+        except Exception as exc:
+            log.exception("can_perform_update of %s failed", name)
+            return False, f"the {method} updater failed: {exc}"
+        if not can:
+            return False, f"the {method} updater cannot update {name} now"
+        if guard is not None:
+            return False, guard
+        return True, None
+
+    def _skipped(
+        self, name: str, info: Optional[VersionInformation], state: Optional[TargetState]
+    ) -> Optional[str]:
+        """The skipped version if it is the one on offer; a newer one clears the skip."""
+        skipped = None if state is None else state.skipped_version
+        if skipped is None or info is None:
+            return None
+        if skipped in (info.remote.value, info.remote.name):
+            return skipped
+        log.info("%s: version %s appeared, no longer skipping %s", name, info.remote.name, skipped)
+        self._state.update(name, skipped_version=None)
+        return None
+
+    # -- channels, skip, state ----------------------------------------------------------
+    def _check_of(self, target: str) -> dict[str, Any]:
+        resolved = self._resolve(self._online(), force=False)
+        check = resolved.checks.get(target)
+        if check is None:
+            reason = resolved.problems.get(target, "no check is configured for it")
+            raise UnknownCheckType(f"{target}: {reason}")
+        return check
 
     def release_channels(self, target: str) -> ReleaseChannels:
-        raise UnknownCheckType(f"{target}: release channels arrive with the check-round work")
+        """The channels ``target`` offers; ConfigurationInvalid when it defines none."""
+        channels = release_channels_of(self._check_of(target))
+        if channels is None:
+            raise ConfigurationInvalid(
+                "defines no release channels (needs stable_branch and prerelease_branches)",
+                key=f"checks.{target}",
+            )
+        return channels
 
     def set_release_channel(self, target: str, channel: str) -> None:
-        raise UnknownCheckType(f"{target}: release channels arrive with the check-round work")
+        """Follow ``channel`` (a branch id); persisted, and the target is checked afresh."""
+        channels = self.release_channels(target)
+        known = [c.branch for c in channels.available]
+        if channel not in known:
+            raise ConfigurationInvalid(
+                f"unknown release channel {channel!r}; known: {', '.join(known)}",
+                key=f"checks.{target}",
+            )
+        if channel == channels.stable:
+            self._state.update(target, prerelease=False, prerelease_channel=None)
+        else:
+            self._state.update(target, prerelease=True, prerelease_channel=channel)
+        self.invalidate(target)
 
     def skip(self, target: str, version: str) -> None:
-        raise NotImplementedError
+        """Hide ``version`` of ``target`` until a newer version appears."""
+        self._check_of(target)
+        if not str(version).strip():
+            raise ConfigurationInvalid("the version to skip is empty", key=f"checks.{target}")
+        self._state.update(target, skipped_version=str(version))
 
     def unskip(self, target: str) -> None:
-        raise NotImplementedError
+        """Show ``target``'s skipped version again."""
+        self._state.update(target, skipped_version=None)
 
     def invalidate(self, target: str) -> None:
-        """Drop the cached answer of ``target``."""
+        """Drop the cached answer of ``target`` (after an update or a config change)."""
+        self._cache.drop(target)
+        self._cache.flush()
 
     def record_current(self, target: str, value: str) -> None:
         """Persist ``current`` of a commit-tracking target after an update."""
+        self._state.update(target, current=str(value))
+        self.invalidate(target)

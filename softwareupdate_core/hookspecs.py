@@ -26,6 +26,7 @@ def softwareupdate_version_checks() -> Mapping[str, Any]:
     ``get_latest(target, check, online=True, credentials=None, **kwargs)`` callable; a module
     qualifies. A type name already registered (a built-in or an earlier plugin) is refused.
     """
+    return {}
 
 
 @hookspec
@@ -37,6 +38,7 @@ def softwareupdate_updaters() -> Mapping[str, Any]:
     ``perform_update(target, check, target_version, log_cb=None, online=True, force=False)``.
     A method name already registered is refused.
     """
+    return {}
 
 
 @hookspec
@@ -48,3 +50,4 @@ def softwareupdate_check_config() -> Mapping[str, Mapping[str, Any]]:
     ``python_checker`` or ``python_updater`` object. A target already provided by another
     plugin is refused; the user's ``checks`` section and check overlays are merged on top.
     """
+    return {}

@@ -10,8 +10,10 @@ exception of the :class:`~softwareupdate_core.exceptions.SoftwareUpdateError` fa
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -113,9 +115,11 @@ class RateLimit:
                 if raw is None:
                     continue
                 try:
-                    return float(str(raw).strip())
+                    value = float(str(raw).strip())
                 except ValueError:
                     continue
+                if math.isfinite(value):  # "nan"/"inf" parse as floats but mean nothing
+                    return value
             return None
 
         limit = number("X-RateLimit-Limit", "RateLimit-Limit")
@@ -143,9 +147,11 @@ class RateLimit:
 def _parse_retry_after(value: str, now: float) -> Optional[float]:
     value = value.strip()
     try:
-        return now + max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return now + max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError):
@@ -171,7 +177,7 @@ class HttpResponse:
         """Decode the body as JSON, or raise CheckError saying what was expected."""
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             kind = self.headers.get("Content-Type", "unknown content")
             raise CheckError(
                 f"{_safe_url(self.url)}: expected {what}, got {kind!s} that is not valid JSON"
@@ -256,7 +262,8 @@ class RequestKey:
 
     method: str
     url: str
-    headers: tuple[tuple[str, str], ...]
+    #: Not in the repr: header values may carry tokens.
+    headers: tuple[tuple[str, str], ...] = attrs.field(repr=False)
 
 
 @attrs.define
@@ -291,19 +298,30 @@ class HttpClient:
     timeout: tuple[float, float] = (5.0, 20.0)
     per_host_limit: int = 8
     session: requests.Session = attrs.field(default=None)
-    validators: ValidatorStore = attrs.field(factory=MemoryValidatorStore)
+    validators: ValidatorStore = attrs.field(factory=MemoryValidatorStore, repr=False)
     user_agent: str = USER_AGENT
     clock: Callable[[], float] = time.time
     stats: RequestStats = attrs.field(factory=RequestStats)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _semaphores: dict[str, threading.BoundedSemaphore] = attrs.field(factory=dict)
-    _exhausted: dict[str, RateLimit] = attrs.field(factory=dict)
-    _round_depth: int = 0
-    _round: dict[RequestKey, _Pending] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+    _semaphores: dict[str, threading.BoundedSemaphore] = attrs.field(factory=dict, repr=False)
+    #: Exhausted rate limits by (host, credential fingerprint): limits are per token.
+    _exhausted: dict[tuple[str, str], RateLimit] = attrs.field(factory=dict, repr=False)
+    _round_depth: int = attrs.field(default=0, repr=False)
+    _round: dict[RequestKey, _Pending] = attrs.field(factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.session is None:
             self.session = _new_session(max(self.per_host_limit, 10))
+
+    def close(self) -> None:
+        """Close the session's kept-alive connections."""
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- rounds -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -347,12 +365,10 @@ class HttpClient:
         """
         method = method.upper()
         if not url.lower().startswith(("http://", "https://")):
-            raise CheckError(f"not an http(s) URL: {url!r}")
+            raise CheckError(f"not an http(s) URL: {_safe_url(url)!r}")
         merged = {"User-Agent": self.user_agent, **dict(headers or {})}
         auth_tag = "" if auth is None else f"{auth[0]}:{hash(auth[1])}"
-        key = RequestKey(
-            method, url, (*tuple(sorted(merged.items())), ("auth", auth_tag))
-        )
+        key = RequestKey(method, url, (*tuple(sorted(merged.items())), ("auth", auth_tag)))
         pending, owner = self._claim(key)
         if not owner:
             pending.done.wait()
@@ -391,13 +407,14 @@ class HttpClient:
                 sem = self._semaphores[host] = threading.BoundedSemaphore(self.per_host_limit)
             return sem
 
-    def _check_not_exhausted(self, host: str) -> None:
+    def _check_not_exhausted(self, bucket: tuple[str, str]) -> None:
+        host = bucket[0]
         with self._lock:
-            limit = self._exhausted.get(host)
+            limit = self._exhausted.get(bucket)
             if limit is None:
                 return
             if limit.reset is not None and limit.reset <= self.clock():
-                del self._exhausted[host]
+                del self._exhausted[bucket]
                 return
             self.stats.refused_rate_limited += 1
         raise _rate_limit_error(host, limit, status=None, api_message="", sent=False)
@@ -412,7 +429,8 @@ class HttpClient:
         ok_statuses: tuple[int, ...],
     ) -> HttpResponse:
         host = host_of(url)
-        self._check_not_exhausted(host)
+        bucket = (host, _credential_fingerprint(headers, auth))
+        self._check_not_exhausted(bucket)
         stored = self.validators.get_answer(url) if conditional else None
         if stored is not None:
             if stored.etag:
@@ -432,11 +450,11 @@ class HttpClient:
             return HttpResponse(url, stored.status, merged_headers, stored.body, True, rate)
 
         if status in (403, 429) and _looks_rate_limited(status, rate, body):
-            self._remember_exhausted(host, rate)
+            self._remember_exhausted(bucket, rate)
             raise _rate_limit_error(host, rate, status=status, api_message=_api_message(body))
         if 200 <= status < 300 and rate.exhausted:
             # the answer is good, but the next request to this host would be refused
-            self._remember_exhausted(host, rate)
+            self._remember_exhausted(bucket, rate)
         if not (200 <= status < 300) and status not in ok_statuses:
             message = _api_message(body)
             raise ApiCheckError(
@@ -463,10 +481,10 @@ class HttpClient:
                 )
         return HttpResponse(url, status, resp_headers, body, False, rate)
 
-    def _remember_exhausted(self, host: str, rate: RateLimit) -> None:
+    def _remember_exhausted(self, bucket: tuple[str, str], rate: RateLimit) -> None:
         reset = rate.reset if rate.reset is not None else self.clock() + 60.0
         with self._lock:
-            self._exhausted[host] = attrs.evolve(rate, reset=reset)
+            self._exhausted[bucket] = attrs.evolve(rate, reset=reset)
 
     def _transfer(
         self,
@@ -508,12 +526,23 @@ class HttpClient:
             finally:
                 response.close()
         except requests.Timeout as exc:
-            raise NetworkError(f"{where}: no answer within the timeout ({read:g} s)",
-                               cause=exc) from None
+            raise NetworkError(
+                f"{where}: no answer within the timeout ({read:g} s)", cause=exc
+            ) from None
         except requests.ConnectionError as exc:
             raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc) from None
         except requests.RequestException as exc:
             raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
+
+
+def _credential_fingerprint(headers: Mapping[str, str], auth: Optional[tuple[str, str]]) -> str:
+    """A digest of the credentials a request carries ("" for none); rate limits are per token."""
+    secret = [v for k, v in headers.items() if k.lower() in ("authorization", "private-token")]
+    if auth is not None:
+        secret.extend(auth)
+    if not secret:
+        return ""
+    return hashlib.sha256("\0".join(secret).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 _KEPT_HEADERS = frozenset({"content-type", "link", "etag", "last-modified"})
@@ -540,7 +569,9 @@ def _rate_limit_error(
 ) -> RateLimitCheckError:
     when = ""
     if rate.reset is not None:
-        when = " until " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(rate.reset))
+        # a server may send any number: one beyond the platform's time range is not shown
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            when = " until " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(rate.reset))
     lead = "rate limit exhausted" if sent else "rate limit exhausted, request not sent"
     return RateLimitCheckError(
         f"{host}: {lead}{when}"

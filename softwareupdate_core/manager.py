@@ -81,9 +81,12 @@ class Manager:
     def http(self) -> HttpClient:
         return self._context.http
 
-    def check(
-        self, targets: Optional[Iterable[str]] = None, *, force: bool = False
-    ) -> CheckReport:
+    @property
+    def registry(self) -> Registry:
+        """The check types and update methods known to this Manager (built-ins and plugins)."""
+        return self._context.registry
+
+    def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
         """Check ``targets`` (default: all) for updates, using the cache unless ``force``."""
         return self._checks.check(targets, force=force)
 

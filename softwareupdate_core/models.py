@@ -63,7 +63,9 @@ class VersionInformation:
     def from_dict(cls, data: Mapping[str, Any]) -> VersionInformation:
         """Build from OctoPrint's dict shape; raise CheckError if it is not that shape."""
         if not isinstance(data, Mapping):
-            raise CheckError(f"expected version information as a mapping, got {type(data).__name__}")
+            raise CheckError(
+                f"expected version information as a mapping, got {type(data).__name__}"
+            )
         local = data.get("local")
         remote = data.get("remote")
         if not isinstance(local, Mapping) or not isinstance(remote, Mapping):
@@ -220,7 +222,7 @@ class UpdateResult:
     from_version: Optional[str] = None
     to_version: Optional[str] = None
     text: str = ""
-    #: ``"updated"``, ``"failed"``, ``"skipped"``, ``"rolled_back"``.
+    #: ``"updated"``, ``"failed"``, ``"skipped"``, ``"rolled_back"`` (``"planned"`` in a dry run).
     outcome: str = "updated"
     restart: Optional[str] = None
 

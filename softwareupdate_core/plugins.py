@@ -29,7 +29,8 @@ def make_plugin_manager(
 
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    for name, plugin in (*CHECK_PLUGINS, *UPDATER_PLUGINS):
+    builtins: tuple[tuple[str, object], ...] = (*CHECK_PLUGINS, *UPDATER_PLUGINS)
+    for name, plugin in builtins:
         pm.register(plugin, name=name)
     if load_entrypoints:
         try:
@@ -72,15 +73,22 @@ def collect(
         if provided is None:
             continue
         if not isinstance(provided, Mapping):
-            log.warning("plugin %s returned %s from %s, expected a mapping; ignored",
-                        label, type(provided).__name__, hook_name)
+            log.warning(
+                "plugin %s returned %s from %s, expected a mapping; ignored",
+                label,
+                type(provided).__name__,
+                hook_name,
+            )
             continue
         for key, value in provided.items():
             key = str(key)
             if key in merged:
                 log.warning(
                     "%s: %r from plugin %s refused, already provided by plugin %s",
-                    hook_name, key, label, owners[key],
+                    hook_name,
+                    key,
+                    label,
+                    owners[key],
                 )
                 continue
             reason = validate(key, value) if validate else None
@@ -118,8 +126,9 @@ class Registry:
 
     @classmethod
     def build(cls, pm: pluggy.PluginManager) -> Registry:
-        checks, check_owners = collect(pm, "softwareupdate_version_checks",
-                                       validate=_is_version_check)
+        checks, check_owners = collect(
+            pm, "softwareupdate_version_checks", validate=_is_version_check
+        )
         updaters, updater_owners = collect(pm, "softwareupdate_updaters", validate=_is_updater)
         return cls(checks, updaters, check_owners, updater_owners)
 

@@ -3,28 +3,45 @@
 Load them from a mapping, from a YAML file holding a bare section, or from a whole OctoPrint
 ``config.yaml``. Wrong types raise :class:`ConfigurationInvalid` naming the file and key
 path; unknown keys are kept (``extra`` and inside each check) and passed on to checks.
+Secrets (credentials, passwords and tokens inside checks) never appear in a ``repr``.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from .exceptions import ConfigurationInvalid
+from .exceptions import CheckError, ConfigurationInvalid
+from .versions import COMPARE_METHODS, parse_version
 
 #: Where the reference plugin fetches its check overlays from.
 OCTOPRINT_OVERLAY_URL = "https://plugins.octoprint.org/update_check_overlay.json"
 
-#: Keys a check config may carry and the type each must have (others pass unchecked).
+# Expected kinds of values, by the description used in error messages.
 _BOOL = "a boolean"
 _STR = "a string"
 _INT = "a number"
 _LIST_OR_STR = "a string or a list of strings"
 _MAPPING = "a mapping"
 _LIST = "a list"
+
+_ACCEPTS: Mapping[str, Callable[[Any], bool]] = {
+    _BOOL: lambda v: isinstance(v, bool),
+    _STR: lambda v: isinstance(v, str),
+    _INT: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    _MAPPING: lambda v: isinstance(v, Mapping),
+    _LIST: lambda v: isinstance(v, list),
+    _LIST_OR_STR: lambda v: (
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
+    ),
+}
+
+#: Keys a check config may carry and the kind each must have (others pass unchecked).
 CHECK_KEY_TYPES: Mapping[str, str] = {
     "type": _STR,
     "method": _STR,
@@ -45,6 +62,8 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "disabled": _BOOL,
     "compatible": _BOOL,
     "api_url": _STR,
+    "api_user": _STR,
+    "api_password": _STR,
     "web_url": _STR,
     "index_url": _STR,
     "forge": _STR,
@@ -75,51 +94,52 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "max_pages": _INT,
 }
 
-
-def _type_ok(value: Any, expected: str) -> bool:
-    if expected == _BOOL:
-        return isinstance(value, bool)
-    if expected == _STR:
-        return isinstance(value, str)
-    if expected == _INT:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected == _MAPPING:
-        return isinstance(value, Mapping)
-    if expected == _LIST:
-        return isinstance(value, list)
-    if expected == _LIST_OR_STR:
-        return isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
-        )
-    raise AssertionError(expected)
+#: Keys whose values are secrets, wherever they appear in checks or unknown settings.
+_SECRET_KEY = re.compile(r"password|passwd|token|secret|api_?key|credential|authorization", re.I)
 
 
 def _describe(value: Any) -> str:
+    """A short description of a wrong value for error messages."""
     if value is None:
         return "nothing"
     if isinstance(value, (str, int, float, bool)):
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
     return f"a {type(value).__name__}"
 
 
 @attrs.frozen
 class _Checker:
-    """Validates values while remembering the file they came from."""
+    """Validates values, naming the file and the full key path (``prefix.key``) on failure."""
 
     source: Optional[str]
+    prefix: str = ""
+
+    def path(self, key: str) -> str:
+        """The full key path of ``key`` below this checker's prefix."""
+        if not self.prefix:
+            return key
+        return f"{self.prefix}.{key}" if key else self.prefix
+
+    def below(self, key: str) -> _Checker:
+        """A checker whose keys are relative to ``key``."""
+        return _Checker(self.source, self.path(key))
 
     def fail(self, key: str, message: str) -> ConfigurationInvalid:
-        return ConfigurationInvalid(message, source=self.source, key=key)
+        return ConfigurationInvalid(message, source=self.source, key=self.path(key) or None)
 
     def expect(self, key: str, value: Any, expected: str) -> Any:
-        if not _type_ok(value, expected):
+        if not _ACCEPTS[expected](value):
             raise self.fail(key, f"expected {expected}, got {_describe(value)}")
         return value
 
-    def number(self, key: str, value: Any, *, minimum: float = 0) -> float:
+    def number(self, key: str, value: Any, *, minimum: float = 0, exclusive: bool = False) -> float:
         self.expect(key, value, _INT)
-        if value < minimum:
-            raise self.fail(key, f"expected a number of at least {minimum}, got {value!r}")
+        if not math.isfinite(value):
+            raise self.fail(key, f"expected a finite number, got {value!r}")
+        if value < minimum or (exclusive and value == minimum):
+            bound = "greater than" if exclusive else "at least"
+            raise self.fail(key, f"expected a number {bound} {minimum:g}, got {value!r}")
         return float(value)
 
     def integer(self, key: str, value: Any, *, minimum: int = 0) -> int:
@@ -129,14 +149,42 @@ class _Checker:
         return int(number)
 
     def optional_str(self, key: str, value: Any) -> Optional[str]:
+        """A string, or None for a missing or empty value."""
         if value is None or value == "":
             return None
         return str(self.expect(key, value, _STR))
 
-    def mapping(self, key: str, value: Any) -> Mapping[str, Any]:
+    def mapping(self, key: str, value: Any) -> dict[Any, Any]:
+        """A mapping (copied), or an empty one for a missing value."""
         if value is None:
             return {}
         return dict(self.expect(key, value, _MAPPING))
+
+    def version(self, key: str, value: Any) -> str:
+        """A version string (quoted in YAML, so ``3.10`` does not become the float 3.1)."""
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a version string (quote it), got {_describe(value)}")
+        try:
+            parse_version(value)
+        except CheckError as exc:
+            raise self.fail(key, str(exc)) from None
+        return value.strip()
+
+
+def _redacted(value: Any) -> Any:
+    """A copy of ``value`` with the values of secret-looking keys replaced by ``'***'``."""
+    if isinstance(value, Mapping):
+        return {
+            k: ("***" if v is not None and _SECRET_KEY.search(str(k)) else _redacted(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _redacted_repr(value: Any) -> str:
+    return repr(_redacted(value))
 
 
 def _secret_repr(value: object) -> str:
@@ -148,7 +196,7 @@ class Credentials:
     """Global credentials; their values never appear in reprs or logs."""
 
     github: Optional[str] = attrs.field(default=None, repr=_secret_repr)
-    bitbucket_user: Optional[str] = None
+    bitbucket_user: Optional[str] = attrs.field(default=None, repr=_secret_repr)
     bitbucket_password: Optional[str] = attrs.field(default=None, repr=_secret_repr)
     #: Forge name (``codeberg``) or API base URL -> token.
     forgejo: Mapping[str, str] = attrs.field(factory=dict, repr=lambda v: f"<{len(v)} tokens>")
@@ -184,6 +232,7 @@ class RestartCommands:
     environment: Optional[str] = None
 
     def for_kind(self, kind: str) -> Optional[str]:
+        """The command for ``kind`` (``octoprint`` or ``environment``), None if unset."""
         return {"octoprint": self.octoprint, "environment": self.environment}.get(kind)
 
 
@@ -191,7 +240,7 @@ class RestartCommands:
 class Settings:
     """Every setting with its default; units as in OctoPrint (minutes, MB, seconds)."""
 
-    checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_redacted_repr)
     pip_command: Optional[Union[str, list[str]]] = None
     #: Minutes a version check answer stays valid.
     cache_ttl: int = 1440
@@ -218,7 +267,7 @@ class Settings:
     minimum_python: str = "3.7"
     minimum_pip: str = "19.0"
     #: Unknown keys, kept as they were.
-    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=_redacted_repr)
     #: Where these settings were read from, for error messages.
     source: Optional[str] = None
 
@@ -227,7 +276,7 @@ class Settings:
         cls, data: Optional[Mapping[str, Any]], *, source: Optional[str] = None
     ) -> Settings:
         """Validate and load a ``plugins.softwareupdate`` section given as a mapping."""
-        return _parse_section(data or {}, _Checker(source), restart_defaults=RestartCommands())
+        return _parse_section(data, _Checker(source), RestartCommands())
 
     @classmethod
     def from_yaml(cls, path: Union[str, os.PathLike[str]]) -> Settings:
@@ -240,9 +289,11 @@ class Settings:
         return cls(checks=default_checks(), check_overlay_url=None, source="built-in defaults")
 
     def credentials_for_checks(self) -> dict[str, Any]:
+        """The global credentials as the mapping version checks receive."""
         return self.credentials.as_dict()
 
     def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (no validation)."""
         return attrs.evolve(self, **changes)
 
 
@@ -264,176 +315,162 @@ def default_checks() -> dict[str, dict[str, Any]]:
     }
 
 
-def _validate_check(checker: _Checker, name: str, check: Any) -> dict[str, Any]:
-    key = f"checks.{name}"
-    if check is None:
-        return {}
-    checker.expect(key, check, _MAPPING)
-    result: dict[str, Any] = {}
-    for k, v in check.items():
-        k = str(k)
-        expected = CHECK_KEY_TYPES.get(k)
-        if expected is not None and v is not None:
-            checker.expect(f"{key}.{k}", v, expected)
-        result[k] = v
-    for i, branch in enumerate(result.get("prerelease_branches") or []):
-        _validate_channel(checker, f"{key}.prerelease_branches[{i}]", branch)
+# Top-level keys by how they are validated: whole numbers with their minimum, booleans,
+# version strings. The others have their own code in _parse_section.
+_WHOLE_NUMBERS: Mapping[str, int] = {
+    "cache_ttl": 0,
+    "minimum_free_storage": 0,
+    "check_overlay_ttl": 0,
+    "updatelog_cutoff": 0,
+    "max_workers": 1,
+    "per_host_limit": 1,
+    "stale_limit": 0,
+    "max_pages": 1,
+}
+_BOOLEANS = ("notify_users", "ignore_throttled")
+_VERSIONS = ("minimum_python", "minimum_pip")
+_OTHER_KEYS = (
+    "checks",
+    "pip_command",
+    "check_overlay_url",
+    "credentials",
+    "restart_commands",
+    "timeout",
+    "plugin_folder",
+    # OctoPrint's older names for the restart commands, read into restart_commands
+    "octoprint_restart_command",
+    "environment_restart_command",
+)
+_KNOWN_KEYS = frozenset((*_WHOLE_NUMBERS, *_BOOLEANS, *_VERSIONS, *_OTHER_KEYS))
+
+
+def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartCommands) -> Settings:
+    """Validate one ``softwareupdate`` section; ``checker`` knows the file and key prefix."""
+    section = checker.mapping("", data)
+    values: dict[str, Any] = {}
+    for key, minimum in _WHOLE_NUMBERS.items():
+        if section.get(key) is not None:
+            values[key] = checker.integer(key, section[key], minimum=minimum)
+    for key in _BOOLEANS:
+        if section.get(key) is not None:
+            values[key] = checker.expect(key, section[key], _BOOL)
+    for key in _VERSIONS:
+        if section.get(key) is not None:
+            values[key] = checker.version(key, section[key])
+    if "check_overlay_url" in section:
+        values["check_overlay_url"] = checker.optional_str(
+            "check_overlay_url", section["check_overlay_url"]
+        )
+    return Settings(
+        checks={
+            str(name): _parse_check(checker.below(f"checks.{name}"), check)
+            for name, check in checker.mapping("checks", section.get("checks")).items()
+        },
+        pip_command=_parse_pip_command(checker, section.get("pip_command")),
+        credentials=_parse_credentials(checker.below("credentials"), section.get("credentials")),
+        restart_commands=_parse_restart(checker, section, restart_defaults),
+        timeout=_parse_timeout(checker, section.get("timeout")),
+        plugin_folder=checker.optional_str("plugin_folder", section.get("plugin_folder")),
+        extra={str(k): v for k, v in section.items() if k not in _KNOWN_KEYS},
+        source=checker.source,
+        **values,
+    )
+
+
+def _parse_check(checker: _Checker, check: Any) -> dict[str, Any]:
+    """Type-check the known keys of one check config; unknown keys pass unchanged."""
+    result = {str(k): v for k, v in checker.mapping("", check).items()}
+    for key, value in result.items():
+        expected = CHECK_KEY_TYPES.get(key)
+        if expected is not None and value is not None:
+            checker.expect(key, value, expected)
+    compare = result.get("release_compare")
+    if compare is not None and compare not in COMPARE_METHODS:
+        raise checker.fail(
+            "release_compare", f"expected one of {', '.join(COMPARE_METHODS)}, got {compare!r}"
+        )
+    for index, channel in enumerate(result.get("prerelease_branches") or ()):
+        _check_channel(checker.below(f"prerelease_branches[{index}]"), channel)
     if result.get("stable_branch") is not None:
-        _validate_channel(checker, f"{key}.stable_branch", result["stable_branch"])
+        _check_channel(checker.below("stable_branch"), result["stable_branch"])
     return result
 
 
-def _validate_channel(checker: _Checker, key: str, channel: Any) -> None:
-    checker.expect(key, channel, _MAPPING)
-    checker.expect(f"{key}.branch", channel.get("branch"), _STR)
+def _check_channel(checker: _Checker, channel: Any) -> None:
+    """A release channel: ``branch`` (required), ``name`` and ``commitish`` (optional)."""
+    checker.expect("", channel, _MAPPING)
+    checker.expect("branch", channel.get("branch"), _STR)
     if channel.get("name") is not None:
-        checker.expect(f"{key}.name", channel["name"], _STR)
+        checker.expect("name", channel["name"], _STR)
     if channel.get("commitish") is not None:
-        checker.expect(f"{key}.commitish", channel["commitish"], _LIST_OR_STR)
+        checker.expect("commitish", channel["commitish"], _LIST_OR_STR)
 
 
-_KNOWN_KEYS = frozenset(
-    {
-        "checks",
-        "pip_command",
-        "cache_ttl",
-        "notify_users",
-        "ignore_throttled",
-        "minimum_free_storage",
-        "check_overlay_url",
-        "check_overlay_ttl",
-        "credentials",
-        "updatelog_cutoff",
-        "restart_commands",
-        "max_workers",
-        "per_host_limit",
-        "timeout",
-        "plugin_folder",
-        "stale_limit",
-        "max_pages",
-        "minimum_python",
-        "minimum_pip",
-        # OctoPrint's older names for the restart commands, read into restart_commands
-        "octoprint_restart_command",
-        "environment_restart_command",
-    }
-)
+def _parse_pip_command(checker: _Checker, value: Any) -> Optional[Union[str, list[str]]]:
+    if value is None or value == "" or value == []:
+        return None
+    checker.expect("pip_command", value, _LIST_OR_STR)
+    return list(value) if isinstance(value, list) else str(value)
 
 
-def _parse_section(
-    data: Mapping[str, Any], checker: _Checker, *, restart_defaults: RestartCommands
-) -> Settings:
-    if not isinstance(data, Mapping):
-        raise checker.fail("softwareupdate", f"expected a mapping, got {_describe(data)}")
-    get = data.get
-    defaults = Settings()
-
-    def opt(key: str, convert: Callable[[str, Any], Any], default: Any) -> Any:
-        value = get(key)
-        return default if value is None else convert(key, value)
-
-    checks_raw = checker.mapping("checks", get("checks"))
-    checks = {str(n): _validate_check(checker, str(n), c) for n, c in checks_raw.items()}
-
-    pip_command = get("pip_command")
-    if pip_command is not None and pip_command != "":
-        checker.expect("pip_command", pip_command, _LIST_OR_STR)
-    else:
-        pip_command = None
-
-    creds_raw = checker.mapping("credentials", get("credentials"))
-    forgejo_raw = checker.mapping("credentials.forgejo", creds_raw.get("forgejo"))
-    credentials = Credentials(
-        github=checker.optional_str("credentials.github", creds_raw.get("github")),
-        bitbucket_user=checker.optional_str(
-            "credentials.bitbucket_user", creds_raw.get("bitbucket_user")
-        ),
+def _parse_credentials(checker: _Checker, data: Any) -> Credentials:
+    raw = checker.mapping("", data)
+    forgejo = checker.mapping("forgejo", raw.get("forgejo"))
+    return Credentials(
+        github=checker.optional_str("github", raw.get("github")),
+        bitbucket_user=checker.optional_str("bitbucket_user", raw.get("bitbucket_user")),
         bitbucket_password=checker.optional_str(
-            "credentials.bitbucket_password", creds_raw.get("bitbucket_password")
+            "bitbucket_password", raw.get("bitbucket_password")
         ),
         forgejo={
-            str(k): str(checker.expect(f"credentials.forgejo.{k}", v, _STR))
-            for k, v in forgejo_raw.items()
-            if v is not None
+            str(forge): str(checker.expect(f"forgejo.{forge}", token, _STR))
+            for forge, token in forgejo.items()
+            if token is not None
         },
-        gitlab=checker.optional_str("credentials.gitlab", creds_raw.get("gitlab")),
+        gitlab=checker.optional_str("gitlab", raw.get("gitlab")),
     )
 
-    restart_raw = checker.mapping("restart_commands", get("restart_commands"))
-    restart = RestartCommands(
-        octoprint=checker.optional_str("restart_commands.octoprint", restart_raw.get("octoprint"))
-        or checker.optional_str("octoprint_restart_command", get("octoprint_restart_command"))
-        or restart_defaults.octoprint,
-        environment=checker.optional_str(
-            "restart_commands.environment", restart_raw.get("environment")
+
+def _parse_restart(
+    checker: _Checker, section: Mapping[str, Any], defaults: RestartCommands
+) -> RestartCommands:
+    """``restart_commands``, else OctoPrint's older section keys, else the server's commands."""
+    nested = checker.mapping("restart_commands", section.get("restart_commands"))
+
+    def pick(kind: str) -> Optional[str]:
+        return (
+            checker.optional_str(f"restart_commands.{kind}", nested.get(kind))
+            or checker.optional_str(
+                f"{kind}_restart_command", section.get(f"{kind}_restart_command")
+            )
+            or defaults.for_kind(kind)
         )
-        or checker.optional_str("environment_restart_command", get("environment_restart_command"))
-        or restart_defaults.environment,
-    )
 
-    timeout_raw = get("timeout")
-    if timeout_raw is None:
-        timeout = Timeout()
-    elif isinstance(timeout_raw, Mapping):
-        timeout = Timeout(
-            connect=checker.number(
-                "timeout.connect", timeout_raw.get("connect", Timeout.connect), minimum=0.001
-            ),
-            read=checker.number("timeout.read", timeout_raw.get("read", Timeout.read),
-                                minimum=0.001),
-        )
-    else:
-        seconds = checker.number("timeout", timeout_raw, minimum=0.001)
-        timeout = Timeout(connect=seconds, read=seconds)
+    return RestartCommands(octoprint=pick("octoprint"), environment=pick("environment"))
 
-    overlay_url = defaults.check_overlay_url
-    if "check_overlay_url" in data:
-        overlay_url = checker.optional_str("check_overlay_url", get("check_overlay_url"))
 
-    def boolean(key: str, value: Any) -> bool:
-        return bool(checker.expect(key, value, _BOOL))
+def _parse_timeout(checker: _Checker, value: Any) -> Timeout:
+    """``timeout: {connect, read}`` in seconds, or one number for both."""
+    default = Timeout()
+    if value is None:
+        return default
+    if not isinstance(value, Mapping):
+        both = checker.number("timeout", value, minimum=0, exclusive=True)
+        return Timeout(connect=both, read=both)
 
-    def str_value(key: str, value: Any) -> str:
-        return str(checker.expect(key, value, _STR if not isinstance(value, (int, float))
-                                  else _INT))
+    def seconds(key: str, fallback: float) -> float:
+        raw = value.get(key)
+        if raw is None:
+            return fallback
+        return checker.number(f"timeout.{key}", raw, minimum=0, exclusive=True)
 
-    return Settings(
-        checks=checks,
-        pip_command=pip_command,
-        cache_ttl=opt("cache_ttl", checker.integer, defaults.cache_ttl),
-        notify_users=opt("notify_users", boolean, defaults.notify_users),
-        ignore_throttled=opt("ignore_throttled", boolean, defaults.ignore_throttled),
-        minimum_free_storage=opt(
-            "minimum_free_storage", checker.integer, defaults.minimum_free_storage
-        ),
-        check_overlay_url=overlay_url,
-        check_overlay_ttl=opt("check_overlay_ttl", checker.integer, defaults.check_overlay_ttl),
-        credentials=credentials,
-        updatelog_cutoff=opt("updatelog_cutoff", checker.integer, defaults.updatelog_cutoff),
-        restart_commands=restart,
-        max_workers=opt(
-            "max_workers", lambda k, v: checker.integer(k, v, minimum=1), defaults.max_workers
-        ),
-        per_host_limit=opt(
-            "per_host_limit", lambda k, v: checker.integer(k, v, minimum=1),
-            defaults.per_host_limit,
-        ),
-        timeout=timeout,
-        plugin_folder=checker.optional_str("plugin_folder", get("plugin_folder")),
-        stale_limit=opt("stale_limit", checker.integer, defaults.stale_limit),
-        max_pages=opt("max_pages", lambda k, v: checker.integer(k, v, minimum=1),
-                      defaults.max_pages),
-        minimum_python=opt("minimum_python", str_value, defaults.minimum_python),
-        minimum_pip=opt("minimum_pip", str_value, defaults.minimum_pip),
-        extra={str(k): v for k, v in data.items() if k not in _KNOWN_KEYS},
-        source=checker.source,
-    )
+    return Timeout(connect=seconds("connect", default.connect), read=seconds("read", default.read))
 
 
 def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
     """Load settings from a parsed YAML document: a whole OctoPrint config or a bare section.
 
-    A whole config is recognised by its ``plugins`` key; its ``server.commands``
+    A whole config is recognised by its ``plugins`` or ``server`` key; its ``server.commands``
     (``serverRestartCommand``, ``systemRestartCommand``) become the restart commands. A bare
     section may be the section itself or a mapping with the single key ``softwareupdate``.
     """
@@ -444,42 +481,25 @@ def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
         raise ConfigurationInvalid(
             f"expected a mapping at the top level, got {_describe(data)}", source=source
         )
-    if "plugins" in data:
+    if "plugins" in data or "server" in data:
         plugins = checker.mapping("plugins", data.get("plugins"))
-        section = plugins.get("softwareupdate")
         server = checker.mapping("server", data.get("server"))
-        commands = checker.mapping("server.commands", server.get("commands"))
+        commands = checker.below("server.commands")
+        raw_commands = checker.mapping("server.commands", server.get("commands"))
         restart_defaults = RestartCommands(
-            octoprint=checker.optional_str(
-                "server.commands.serverRestartCommand", commands.get("serverRestartCommand")
+            octoprint=commands.optional_str(
+                "serverRestartCommand", raw_commands.get("serverRestartCommand")
             ),
-            environment=checker.optional_str(
-                "server.commands.systemRestartCommand", commands.get("systemRestartCommand")
+            environment=commands.optional_str(
+                "systemRestartCommand", raw_commands.get("systemRestartCommand")
             ),
         )
-        return _parse_with_prefix(
-            {} if section is None else section, source, "plugins.softwareupdate", restart_defaults
-        )
+        section = checker.below("plugins.softwareupdate")
+        return _parse_section(plugins.get("softwareupdate"), section, restart_defaults)
     if set(data) == {"softwareupdate"}:
-        return _parse_with_prefix(data["softwareupdate"], source, "softwareupdate",
-                                  RestartCommands())
-    return _parse_section(data, checker, restart_defaults=RestartCommands())
-
-
-def _parse_with_prefix(
-    section: Any, source: Optional[str], prefix: str, restart_defaults: RestartCommands
-) -> Settings:
-    """Parse a nested section so error key paths carry the prefix (``plugins.softwareupdate.``)."""
-    checker = _Checker(source)
-    section = checker.mapping(prefix, section)
-    try:
-        return _parse_section(section, checker, restart_defaults=restart_defaults)
-    except ConfigurationInvalid as exc:
-        key = f"{prefix}.{exc.key}" if exc.key else prefix
-        message = str(exc)
-        # rebuild with the full key path; keep the message after "source: key: "
-        tail = message.split(f"{exc.key}: ", 1)[-1] if exc.key else message
-        raise ConfigurationInvalid(tail, source=source, key=key) from None
+        section = checker.below("softwareupdate")
+        return _parse_section(data["softwareupdate"], section, RestartCommands())
+    return _parse_section(data, checker, RestartCommands())
 
 
 def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
@@ -488,18 +508,29 @@ def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
 
     source = os.fspath(path)
     try:
-        with open(source, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+        with open(source, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
-        raise ConfigurationInvalid(f"cannot read the file: {exc.strerror or exc}",
-                                   source=source) from None
+        raise ConfigurationInvalid(
+            f"cannot read the file: {exc.strerror or exc}", source=source
+        ) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigurationInvalid(f"not UTF-8 text: {exc.reason}", source=source) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigurationInvalid(
+            f"not UTF-8 text: {exc.reason} at line {line} (byte {exc.start})", source=source
+        ) from None
+    try:
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigurationInvalid(f"not valid YAML{where}: {problem}", source=source) from None
+        raise ConfigurationInvalid(f"not valid YAML{_yaml_problem(exc)}", source=source) from None
     return parse_document(document, source=source)
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """`` at line L, column C: problem`` from a PyYAML error, as far as it tells."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}: {problem}"

@@ -1,33 +1,621 @@
-"""One update round (placeholder until the update issue lands)."""
+"""One update round: lock -> guards -> check -> plan -> wait while busy -> updates -> restart.
+
+A round runs only when it is safe: one run at a time across processes (a lock file in the data
+folder), enough free space, a host that is not throttled, a new enough Python and pip. A busy
+host (printing) makes the round wait until it is idle or the queue is cancelled. Targets are
+updated host first, then pip, then the rest by name. Each target's outcome is announced as an
+event, written to the update log, and invalidates its cached check; pip updates are verified
+and rolled back to the previous version when verification fails. The strongest restart any
+updated target needs runs at the end, after the lock is released.
+
+A failing target whose check is not ``ignorable`` (the default, as in the reference) ends the
+round: later targets are reported as skipped, and the restart is left to the administrator
+(``restart_manually``) because the system is in a state nobody planned. An ``ignorable``
+target's failure is reported and the round carries on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Optional
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, Optional
 
+import attrs
+from packaging.version import InvalidVersion, Version
+
+from . import events
 from .checking import CheckRunner
 from .context import Context
-from .models import UpdateLogEntry, UpdateReport
+from .exceptions import ConfigurationInvalid, SoftwareUpdateError
+from .guards import (
+    LOCK_FILE_NAME,
+    UpdateLock,
+    environment_pip_version,
+    free_space_reason,
+    pip_reason,
+    python_reason,
+    storage_folders,
+    throttled_reason,
+)
+from .models import CheckReport, TargetStatus, UpdateLogEntry, UpdateReport, UpdateResult
+from .protocols import host_call
+from .restart import perform_restart, restart_kind, strongest
+from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
+from .updaters import select_method
+from .util import render_command, run_command
+
+log = logging.getLogger(__name__)
+
+#: The target that is the host program itself (updated first); setting ``host_target``.
+DEFAULT_HOST_TARGET = "octoprint"
+#: The pip target, updated right after the host so later pip installs use the new pip.
+PIP_TARGET = "pip"
+PIP_METHOD = "pip"
+#: Check types whose ``current`` is a commit that must be persisted after an update.
+COMMIT_TRACKING_TYPES = frozenset(
+    {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
+)
+#: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
+DEFAULT_BUSY_POLL_INTERVAL = 10.0
+#: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
+DEFAULT_LOCK_WAIT = 2.0
+#: Seconds a ``verify`` command may run; setting ``verify_timeout``.
+DEFAULT_VERIFY_TIMEOUT = 300.0
+#: The refusal of a queued round whose queue was cancelled.
+CANCELLED = "cancelled while waiting for the host to be idle"
+
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+UPDATED = "updated"
+FAILED = "failed"
+SKIPPED = "skipped"
+ROLLED_BACK = "rolled_back"
+#: Outcome of a target in a dry run (:meth:`UpdateRunner.plan`): it would be updated.
+PLANNED = "planned"
+
+
+@attrs.frozen
+class PlannedUpdate:
+    """One target the round will update, with everything needed to do and report it."""
+
+    target: str
+    check: Mapping[str, Any]
+    method: str
+    status: TargetStatus
+    #: Versions as shown to people.
+    from_version: Optional[str]
+    to_version: Optional[str]
+    #: Versions as handed to the updater (the check's ``value``s).
+    from_value: Optional[str]
+    target_version: str
+    ignorable: bool
+    restart: Optional[str]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+        }
+
+
+@attrs.frozen
+class Plan:
+    """The targets to update, in order, and the results of those left out."""
+
+    updates: tuple[PlannedUpdate, ...]
+    left_out: Mapping[str, UpdateResult]
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(u.target for u in self.updates)
+
+
+def order_key(host_target: str) -> Callable[[str], tuple[int, str]]:
+    """Sort key putting the host target first, then pip, then the rest by name."""
+
+    def key(name: str) -> tuple[int, str]:
+        rank = 0 if name == host_target else 1 if name == PIP_TARGET else 2
+        return (rank, name)
+
+    return key
 
 
 class UpdateRunner:
-    """Runs update rounds for one Manager."""
+    """Runs update rounds for one Manager and answers whether updates may run now."""
 
     def __init__(self, ctx: Context, checks: CheckRunner) -> None:
         self._ctx = ctx
         self._checks = checks
+        self._log = UpdateLog(
+            ctx.data_folder / UPDATE_LOG_FILE_NAME,
+            cutoff_minutes=ctx.settings.updatelog_cutoff,
+            clock=ctx.clock,
+        )
+        self._lock_path = ctx.data_folder / LOCK_FILE_NAME
+        self._state = threading.Lock()
+        self._cancel: Optional[threading.Event] = None
+        self._running = False
+        checks.set_guard(self.blocking_reason)
 
-    def update(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> UpdateReport:
-        raise NotImplementedError
+    # -- public -------------------------------------------------------------------------
+
+    def update(
+        self, targets: Optional[Iterable[str]] = None, *, force: bool = False
+    ) -> UpdateReport:
+        """Update ``targets`` (default: all with an update); blocks until done.
+
+        Raises :class:`UpdateAlreadyInProgress` when another run (any process) holds the lock.
+        A failing guard gives a report with ``refused`` set and nothing changed.
+        """
+        names = None if targets is None else list(targets)
+        lock = UpdateLock(
+            self._lock_path, wait=self._setting_seconds("lock_wait", DEFAULT_LOCK_WAIT)
+        )
+        lock.acquire()
+        held_back: Optional[str] = None
+        try:
+            with self._state:
+                self._running = True
+            report, held_back = self._run(names, force)
+        finally:
+            with self._state:
+                self._running = False
+            lock.release()
+        if report.restart is not None and report.refused is None:
+            outcome = perform_restart(
+                self._ctx, report.restart, emit=self._emit, held_back=held_back
+            )
+            report = attrs.evolve(report, restart_outcome=outcome)
+        return report
 
     def plan(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> UpdateReport:
-        raise NotImplementedError
+        """What :meth:`update` would do now, changing nothing: order, outcomes, restart, refusal.
+
+        Targets that would be updated have outcome ``planned``; ``queued`` says the round would
+        wait for a busy host; ``refused`` names a failing guard.
+        """
+        names = None if targets is None else list(targets)
+        refused = self.blocking_reason()
+        plan = self._plan(self._checks.check(names, force=force), names, force)
+        refused = refused or self._pip_reason(plan)
+        results: dict[str, UpdateResult] = {
+            u.target: UpdateResult(
+                u.target,
+                True,
+                u.from_version,
+                u.to_version,
+                text=f"would update from {u.from_version} to {u.to_version} with {u.method}",
+                outcome=PLANNED,
+                restart=u.restart,
+            )
+            for u in plan.updates
+        }
+        results.update(plan.left_out)
+        return UpdateReport(
+            results=results,
+            order=plan.order,
+            restart=strongest(u.restart for u in plan.updates),
+            refused=refused,
+            queued=bool(plan.updates) and bool(host_call(self._ctx.host, "is_busy")),
+        )
 
     def cancel_queue(self) -> bool:
-        return False
+        """Cancel a round waiting for the host to become idle; True if one was waiting."""
+        with self._state:
+            event = self._cancel
+            if event is None or event.is_set():
+                return False
+            event.set()
+            return True
 
     def update_log(self) -> list[UpdateLogEntry]:
-        return []
+        """The persisted update log, oldest first, without entries past the cut-off."""
+        return self._log.entries()
 
     def blocking_reason(self) -> Optional[str]:
+        """Why updates cannot run now (a failing guard or a run in progress), or None."""
+        with self._state:
+            if self._running:
+                return "an update run is in progress"
+        reason = self._environment_reason()
+        if reason is not None:
+            return reason
+        reason = UpdateLock(self._lock_path, wait=0).probe()
+        if reason is not None:
+            return reason
+        pip_problem = pip_reason(self._ctx.settings.minimum_pip, environment_pip_version())
+        if pip_problem is not None and any(
+            select_method(check) == PIP_METHOD for check in self._checks.effective_checks().values()
+        ):
+            return pip_problem
         return None
+
+    # -- the round ----------------------------------------------------------------------
+
+    def _run(self, names: Optional[list[str]], force: bool) -> tuple[UpdateReport, Optional[str]]:
+        """The round under the lock; returns the report and a reason to hold back a restart."""
+        reason = self._environment_reason()
+        if reason is not None:
+            return self._refuse(reason), None
+        plan = self._plan(self._checks.check(names, force=force), names, force)
+        reason = self._pip_reason(plan)
+        if reason is not None:
+            return self._refuse(reason, plan), None
+        if not plan.updates:
+            return UpdateReport(results=dict(plan.left_out)), None
+
+        queued = bool(host_call(self._ctx.host, "is_busy"))
+        if queued:
+            if not self._wait_until_idle(plan.order):
+                return self._refuse(CANCELLED, plan, queued=True), None
+            reason = self._environment_reason()
+            if reason is not None:
+                return self._refuse(reason, plan, queued=True), None
+
+        online = bool(host_call(self._ctx.host, "is_online"))
+        self._emit(events.UPDATE_STARTED, {"targets": list(plan.order)})
+        results: dict[str, UpdateResult] = {}
+        stopped_by: Optional[str] = None
+        for planned in plan.updates:
+            if stopped_by is not None:
+                results[planned.target] = UpdateResult(
+                    planned.target,
+                    False,
+                    planned.from_version,
+                    planned.to_version,
+                    text=f"not attempted: {stopped_by} failed and is not ignorable",
+                    outcome=SKIPPED,
+                )
+                continue
+            result = self._update_one(planned, online=online, force=force)
+            results[planned.target] = result
+            if not result.success and not planned.ignorable:
+                stopped_by = planned.target
+        results.update(plan.left_out)
+        success = all(r.success or r.outcome == SKIPPED for r in results.values())
+        self._emit(
+            events.UPDATE_FINISHED,
+            {"success": success, "results": {t: r.success for t, r in results.items()}},
+        )
+        kind = strongest(r.restart for r in results.values() if r.outcome == UPDATED)
+        held_back = None if stopped_by is None else f"the update of {stopped_by} failed"
+        report = UpdateReport(results=results, order=plan.order, restart=kind, queued=queued)
+        return report, held_back
+
+    def _refuse(
+        self, reason: str, plan: Optional[Plan] = None, *, queued: bool = False
+    ) -> UpdateReport:
+        log.warning("update round refused: %s", reason)
+        order = () if plan is None else plan.order
+        return UpdateReport(order=order, refused=reason, queued=queued)
+
+    def _environment_reason(self) -> Optional[str]:
+        """The guards that do not depend on the targets: free space, throttling, Python."""
+        settings = self._ctx.settings
+        return (
+            free_space_reason(storage_folders(settings), settings.minimum_free_storage)
+            or throttled_reason(self._ctx.host, settings.ignore_throttled)
+            or python_reason(settings.minimum_python)
+        )
+
+    def _pip_reason(self, plan: Plan) -> Optional[str]:
+        """Why pip cannot run, when a target of the round updates with pip."""
+        if not any(u.method == PIP_METHOD for u in plan.updates):
+            return None
+        return pip_reason(self._ctx.settings.minimum_pip, environment_pip_version())
+
+    def _wait_until_idle(self, order: tuple[str, ...]) -> bool:
+        """Wait while the host is busy; False if the queue was cancelled meanwhile."""
+        event = threading.Event()
+        with self._state:
+            self._cancel = event
+        interval = self._setting_seconds("busy_poll_interval", DEFAULT_BUSY_POLL_INTERVAL)
+        self._emit(events.UPDATE_QUEUED, {"targets": list(order)})
+        log.info("host is busy, update of %s queued", ", ".join(order))
+        try:
+            while host_call(self._ctx.host, "is_busy"):
+                if event.wait(interval):
+                    self._emit(events.UPDATE_QUEUE_CANCELLED, {"targets": list(order)})
+                    return False
+            return True
+        finally:
+            with self._state:
+                self._cancel = None
+
+    # -- planning -----------------------------------------------------------------------
+
+    def _plan(self, report: CheckReport, names: Optional[list[str]], force: bool) -> Plan:
+        """Decide which targets to update, in which order, and why the others are left out."""
+        checks = self._checks.effective_checks()
+        online = report.online
+        updates: list[PlannedUpdate] = []
+        left_out: dict[str, UpdateResult] = {}
+
+        def leave(name: str, text: str) -> None:
+            left_out[name] = UpdateResult(name, False, text=text, outcome=SKIPPED)
+
+        for name in names if names is not None else list(report.targets):
+            status = report.targets.get(name)
+            check = checks.get(name)
+            if status is None or check is None:
+                left_out[name] = UpdateResult(
+                    name, False, text=f"no check configured for {name!r}", outcome=FAILED
+                )
+                continue
+            if status.disabled:
+                leave(name, f"disabled: {status.disabled}")
+                continue
+            if not status.compatible:
+                leave(name, "not compatible with this environment")
+                continue
+            info = status.information
+            if status.error is not None or info is None:
+                leave(name, f"its check failed ({status.error}): {status.error_message}")
+                continue
+            if not status.update_available and not force:
+                leave(name, "already up to date")
+                continue
+            target_version = info.remote.value or info.local.value
+            if target_version is None:
+                leave(name, "no version to update to is known")
+                continue
+            method = select_method(check)
+            if method is None:
+                leave(name, "no update method configured")
+                continue
+            try:
+                updater = self._ctx.registry.updater(method)
+                possible = bool(
+                    updater.can_perform_update(name, self._with_global_pip(check), online=online)
+                )
+            except SoftwareUpdateError as exc:
+                left_out[name] = UpdateResult(name, False, text=str(exc), outcome=FAILED)
+                continue
+            if not possible:
+                leave(
+                    name,
+                    f"the {method} method cannot update it now" + ("" if online else " (offline)"),
+                )
+                continue
+            updates.append(
+                PlannedUpdate(
+                    target=name,
+                    check=self._with_global_pip(check),
+                    method=method,
+                    status=status,
+                    from_version=info.local.name,
+                    to_version=info.remote.name or target_version,
+                    from_value=info.local.value,
+                    target_version=target_version,
+                    ignorable=bool(check.get("ignorable", False)),
+                    restart=restart_kind(check, method),
+                )
+            )
+        key = order_key(self._host_target())
+        updates.sort(key=lambda u: key(u.target))
+        return Plan(tuple(updates), left_out)
+
+    # -- one target ---------------------------------------------------------------------
+
+    def _update_one(self, planned: PlannedUpdate, *, online: bool, force: bool) -> UpdateResult:
+        target = planned.target
+        self._emit(events.UPDATE_TARGET_STARTED, planned.payload())
+        log_cb = self._log_cb(target)
+        updater = self._ctx.registry.updater(planned.method)
+        outcome = UPDATED
+        text = f"updated from {planned.from_version} to {planned.to_version}"
+        problem = self._perform(
+            updater, planned, planned.target_version, log_cb, online=online, force=force
+        )
+        if problem is None:
+            problem = self._verify(planned, updater, log_cb)
+            if problem is not None and planned.method == PIP_METHOD:
+                outcome, text = self._roll_back(planned, updater, problem, log_cb, online=online)
+        if problem is not None and outcome == UPDATED:
+            outcome, text = FAILED, problem
+
+        success = outcome == UPDATED
+        if success:
+            self._emit(events.UPDATE_SUCCEEDED, planned.payload())
+        else:
+            self._emit(events.UPDATE_FAILED, {**planned.payload(), "reason": text})
+            log.warning("update of %s failed: %s", target, text)
+        self._record(planned, success, text)
+        return UpdateResult(
+            target,
+            success,
+            planned.from_version,
+            planned.to_version,
+            text=text,
+            outcome=outcome,
+            restart=planned.restart if success else None,
+        )
+
+    def _perform(
+        self,
+        updater: Any,
+        planned: PlannedUpdate,
+        version: str,
+        log_cb: Callable[..., None],
+        *,
+        online: bool,
+        force: bool,
+    ) -> Optional[str]:
+        """Run the updater; return what went wrong, or None."""
+        try:
+            updater.perform_update(
+                planned.target, planned.check, version, log_cb=log_cb, online=online, force=force
+            )
+        except SoftwareUpdateError as exc:
+            return str(exc) or type(exc).__name__
+        except Exception as exc:  # a third-party updater's bug fails its target, not the round
+            log.exception("updater %s of %s crashed", planned.method, planned.target)
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def _verify(
+        self, planned: PlannedUpdate, updater: Any, log_cb: Callable[..., None]
+    ) -> Optional[str]:
+        """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
+        distribution = _distribution(planned.check)
+        if planned.method == PIP_METHOD and distribution and hasattr(updater, "installed_version"):
+            expected = planned.target_version
+            try:
+                installed = updater.installed_version(planned.check, distribution)
+            except Exception as exc:
+                return f"cannot read the installed version of {distribution}: {exc}"
+            if _is_version(expected) and not _same_version(installed, expected):
+                return (
+                    f"after the update {distribution} reports version {installed}, "
+                    f"expected {expected}"
+                )
+        verify = planned.check.get("verify")
+        if not verify:
+            return None
+        timeout = self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT)
+        python = _target_python(planned, updater)
+        if isinstance(verify, str) and _DOTTED_NAME.match(verify):
+            command = [python, "-c", f"import {verify}"]
+            what = f"importing {verify}"
+        else:
+            try:
+                command = render_command(verify, {"python": python, "target": planned.target})
+            except ValueError as exc:
+                return f"the verify command is invalid: {exc}"
+            what = "the verify command"
+        log_cb([f"verifying the update: {what}"], stream="message")
+        try:
+            run_command(command, log_cb=log_cb, timeout=timeout)
+        except SoftwareUpdateError as exc:
+            stderr = str(getattr(exc, "stderr", "") or "").strip().splitlines()
+            detail = f" ({stderr[-1]})" if stderr else ""
+            return f"verification failed, {what}: {exc}{detail}"
+        return None
+
+    def _roll_back(
+        self,
+        planned: PlannedUpdate,
+        updater: Any,
+        problem: str,
+        log_cb: Callable[..., None],
+        *,
+        online: bool,
+    ) -> tuple[str, str]:
+        """Reinstall the version from before the update; (outcome, text)."""
+        previous = planned.from_value
+        if previous is None:
+            return FAILED, f"{problem}; cannot roll back, the previous version is unknown"
+        log_cb([f"{problem}; rolling back to {previous}"], stream="message")
+        failure = self._perform(updater, planned, previous, log_cb, online=online, force=True)
+        if failure is not None:
+            return FAILED, f"{problem}; rolling back to {previous} failed: {failure}"
+        log_cb([f"rolled back to {previous}"], stream="message")
+        return ROLLED_BACK, f"{problem}; rolled back to {planned.from_version}"
+
+    def _record(self, planned: PlannedUpdate, success: bool, text: str) -> None:
+        """Update log entry, cache invalidation and persisted ``current`` for one target."""
+        entry = UpdateLogEntry(
+            datetime=self._log.now(),
+            target=planned.target,
+            from_version=planned.from_version,
+            to_version=planned.to_version,
+            display_name=planned.status.display_name,
+            release_notes=planned.status.release_notes,
+            success=success,
+            text=text,
+        )
+        try:
+            self._log.append(entry)
+        except OSError as exc:
+            log.warning("cannot write the update log: %s", exc)
+        try:
+            self._checks.invalidate(planned.target)
+            if success and str(planned.check.get("type")) in COMMIT_TRACKING_TYPES:
+                self._checks.record_current(planned.target, planned.target_version)
+        except (OSError, SoftwareUpdateError) as exc:
+            log.warning("cannot record the new state of %s: %s", planned.target, exc)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _log_cb(self, target: str) -> Callable[..., None]:
+        def log_cb(lines: Any, prefix: Optional[str] = None, stream: Optional[str] = None) -> None:
+            if isinstance(lines, (str, bytes)):
+                lines = [lines]
+            for line in lines:
+                text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+                log.debug("%s [%s] %s", target, stream or "message", text)
+                self._emit(
+                    events.UPDATE_LOG_LINE,
+                    {"target": target, "stream": stream or "message", "line": text},
+                )
+
+        return log_cb
+
+    def _emit(self, name: str, payload: Mapping[str, Any]) -> None:
+        """Send an event; a failing sink is logged, it must not break a round half-way."""
+        try:
+            self._ctx.emit(name, payload)
+        except Exception:
+            log.exception("event sink failed on %s", name)
+
+    def _with_global_pip(self, check: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The check as handed to updaters: the global ``pip_command`` fills in a missing one."""
+        global_pip = self._ctx.settings.pip_command
+        if global_pip and not check.get("pip_command"):
+            return {**check, "pip_command": global_pip}
+        return check
+
+    def _host_target(self) -> str:
+        return str(self._ctx.settings.extra.get("host_target") or DEFAULT_HOST_TARGET)
+
+    def _setting_seconds(self, key: str, default: float) -> float:
+        value = self._ctx.settings.extra.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigurationInvalid(
+                f"expected a number of seconds, got {value!r}",
+                key=key,
+                source=self._ctx.settings.source,
+            )
+        return float(value)
+
+
+def _distribution(check: Mapping[str, Any]) -> Optional[str]:
+    """The distribution a pip update installs: ``package`` of a pypi_release check, else
+    ``distribution``; None when unknown (the version confirmation is then skipped)."""
+    if check.get("type") == "pypi_release" and check.get("package"):
+        return str(check["package"])
+    value = check.get("distribution")
+    return str(value) if value else None
+
+
+def _is_version(value: str) -> bool:
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _same_version(installed: Optional[str], expected: str) -> bool:
+    if installed is None:
+        return False
+    try:
+        return Version(installed) == Version(expected)
+    except InvalidVersion:
+        return installed == expected
+
+
+def _target_python(planned: PlannedUpdate, updater: Any) -> str:
+    """The interpreter of the environment the update went into: the pip method's own answer
+    (``python_for``) for pip updates, else the running interpreter."""
+    python_for = getattr(updater, "python_for", None) if planned.method == PIP_METHOD else None
+    if python_for is None:
+        return sys.executable
+    try:
+        return str(python_for(planned.check))
+    except SoftwareUpdateError:
+        return sys.executable

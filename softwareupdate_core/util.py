@@ -101,8 +101,9 @@ def run_command(
             bufsize=1,
         )
     except OSError as exc:
-        raise ScriptError(127, "", f"cannot run {args[0]!r}: {exc.strerror or exc}",
-                          command=args[0]) from None
+        raise ScriptError(
+            127, "", f"cannot run {args[0]!r}: {exc.strerror or exc}", command=args[0]
+        ) from None
 
     collected: dict[str, list[str]] = {"stdout": [], "stderr": []}
 
@@ -138,8 +139,9 @@ def run_command(
     return result
 
 
-def atomic_write(path: Union[str, os.PathLike[str]], data: Union[str, bytes],
-                 *, mode: int = 0o644) -> None:
+def atomic_write(
+    path: Union[str, os.PathLike[str]], data: Union[str, bytes], *, mode: int = 0o644
+) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never half of one.
 
     Writes a temp file in the same folder, fsyncs it, renames it over ``path`` and fsyncs

@@ -43,10 +43,15 @@ class Reply:
     delay: float = 0.0
 
     @classmethod
-    def json(cls, data: Any, status: int = 200, headers: Optional[Mapping[str, str]] = None,
-             **kw: Any) -> Reply:
-        return cls(status, json.dumps(data),
-                   {"Content-Type": "application/json", **dict(headers or {})}, **kw)
+    def json(
+        cls, data: Any, status: int = 200, headers: Optional[Mapping[str, str]] = None, **kw: Any
+    ) -> Reply:
+        return cls(
+            status,
+            json.dumps(data),
+            {"Content-Type": "application/json", **dict(headers or {})},
+            **kw,
+        )
 
 
 Handler = Callable[[Request], Reply]
@@ -62,6 +67,8 @@ class FakeServer:
     latency: float = 0.0
     connect_latency: float = 0.0
     routes: dict[tuple[str, str], Handler] = attrs.field(factory=dict)
+    #: Answers every request no route matches (instead of 404), e.g. for fuzz tests.
+    fallback: Optional[Handler] = None
     requests: list[Request] = attrs.field(factory=list)
     connections: int = 0
     in_flight: int = 0
@@ -101,6 +108,9 @@ class FakeServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: without TCP_NODELAY, Nagle plus
+            # the client's delayed ACK add ~40 ms to every answer on a kept-alive connection
+            disable_nagle_algorithm = True
 
             def setup(self) -> None:
                 super().setup()
@@ -116,8 +126,14 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                request = Request(self.command, parts.path, parse_qs(parts.query),
-                                  dict(self.headers.items()), body, self.connection_id)
+                request = Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    dict(self.headers.items()),
+                    body,
+                    self.connection_id,
+                )
                 with state._lock:
                     state.requests.append(request)
                     state.in_flight += 1
@@ -128,6 +144,7 @@ class FakeServer:
                     handler = state.routes.get((self.command, parts.path))
                     if handler is None and self.command == "HEAD":
                         handler = state.routes.get(("GET", parts.path))
+                    handler = handler or state.fallback
                     reply = handler(request) if handler else Reply(404, "not found")
                     delay += reply.delay
                     if delay:
@@ -152,7 +169,9 @@ class FakeServer:
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

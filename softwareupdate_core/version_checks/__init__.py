@@ -38,9 +38,7 @@ class BuiltinVersionChecks:
 
     @hookimpl
     def softwareupdate_version_checks(self) -> Mapping[str, Any]:
-        return {
-            name: LazyModule(f"{__name__}.{module}") for name, module in BUILTIN_TYPES.items()
-        }
+        return {name: LazyModule(f"{__name__}.{module}") for name, module in BUILTIN_TYPES.items()}
 
 
 BUILTIN_PLUGINS = (("softwareupdate_core.version_checks", BuiltinVersionChecks()),)

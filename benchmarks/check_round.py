@@ -1,0 +1,296 @@
+"""Benchmark of the check round against a real HTTP server on 127.0.0.1.
+
+The server adds 50 ms to every answer and 100 ms more to the first answer on each new
+connection (what TCP and TLS handshakes cost against a real HTTPS API). It serves a fake
+GitHub API; every target is a ``github_release`` check of its own repository.
+
+Measured (medians of ``--runs`` runs):
+
+* cold round of 100 targets vs the concurrency-bound ideal
+  ``100 ms + ceil(100 / per_host_limit) * 50 ms``;
+* the same round as the reference plugin does it (5 workers, a new connection per request);
+* a repeat round after the cache expired, upstream unchanged, with and without a token:
+  requests sent, requests charged to the rate limit, wall time;
+* a warm round (cache valid) of 1000 targets: time and peak memory;
+* growth of cold and warm time at 10, 100 and 1000 targets.
+
+Run: ``.venv/bin/python benchmarks/check_round.py [--runs N] [--no-write]``. Results go to
+``benchmarks/RESULTS.md`` under "Check round".
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from softwareupdate_core import Manager  # noqa: E402
+from tests.fakes.checks import FakeClock  # noqa: E402
+from tests.fakes.github import FakeRelease, Quota, mount_github  # noqa: E402
+from tests.httpserver import FakeServer  # noqa: E402
+
+LATENCY = 0.05
+CONNECT_LATENCY = 0.1
+TOKEN = "bench-token"
+
+
+class FreshConnectionAdapter(HTTPAdapter):
+    """Gives every request a connection pool of its own, so no connection is ever reused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pools: list[urllib3.HTTPConnectionPool] = []
+        self._pools_lock = threading.Lock()
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> urllib3.HTTPConnectionPool:
+        parts = urlsplit(request.url)
+        pool = urllib3.HTTPConnectionPool(parts.hostname, parts.port, maxsize=1)
+        with self._pools_lock:
+            self._pools.append(pool)
+        return pool
+
+    def close(self) -> None:
+        with self._pools_lock:
+            for pool in self._pools:
+                pool.close()
+            self._pools.clear()
+        super().close()
+
+
+class ClosingSession(requests.Session):
+    """A session that opens a new connection for every request, like the reference plugin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers["Connection"] = "close"
+        self.mount("http://", FreshConnectionAdapter())
+
+
+@contextmanager
+def github(targets: int) -> Iterator[tuple[FakeServer, Any]]:
+    server = FakeServer(latency=LATENCY, connect_latency=CONNECT_LATENCY).start()
+    try:
+        gh = mount_github(server, token=TOKEN)
+        gh.anonymous = Quota(10**9, 10**9)  # the benchmark measures time, not quota
+        for i in range(targets):
+            gh.add_repo("bench", f"repo{i}", [FakeRelease("1.1.0"), FakeRelease("1.0.0")])
+        yield server, gh
+    finally:
+        server.stop()
+
+
+def checks_for(server: FakeServer, targets: int) -> dict[str, dict[str, Any]]:
+    return {
+        f"target{i}": {
+            "type": "github_release",
+            "user": "bench",
+            "repo": f"repo{i}",
+            "current": "1.0.0",
+            "api_url": server.url,
+        }
+        for i in range(targets)
+    }
+
+
+def manager(
+    server: FakeServer,
+    targets: int,
+    folder: Path,
+    *,
+    clock: Optional[FakeClock] = None,
+    token: Optional[str] = None,
+    session: Optional[requests.Session] = None,
+    **settings: Any,
+) -> Manager:
+    section: dict[str, Any] = {
+        "checks": checks_for(server, targets),
+        "check_overlay_url": None,
+        **settings,
+    }
+    if token:
+        section["credentials"] = {"github": token}
+    return Manager(
+        section,
+        data_folder=folder,
+        load_entrypoints=False,
+        clock=clock,
+        session=session,
+    )
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def check_ok(report: Any, targets: int) -> None:
+    errors = [s.error_message for s in report.targets.values() if s.error]
+    if errors or len(report.targets) != targets:
+        raise SystemExit(f"round failed: {errors[:3]}")
+
+
+def cold_round(targets: int, **settings: Any) -> float:
+    with github(targets) as (server, _gh), tempfile.TemporaryDirectory() as tmp:
+        session = ClosingSession() if settings.pop("closing", False) else None
+        with manager(server, targets, Path(tmp), session=session, **settings) as m:
+            seconds, report = timed(m.check)
+            check_ok(report, targets)
+        return seconds
+
+
+def repeat_round(targets: int, token: Optional[str]) -> dict[str, float]:
+    with github(targets) as (server, gh), tempfile.TemporaryDirectory() as tmp:
+        clock = FakeClock()
+        with manager(server, targets, Path(tmp), clock=clock, token=token, cache_ttl=10) as m:
+            check_ok(m.check(), targets)
+        clock.advance(11 * 60)
+        server.reset_counts()
+        gh.reset_counts()
+        # a new Manager (a new process, e.g. cron) reads the persisted validators
+        with manager(server, targets, Path(tmp), clock=clock, token=token, cache_ttl=10) as m:
+            seconds, report = timed(m.check)
+            check_ok(report, targets)
+        return {
+            "requests": len(server.hits()),
+            "charged": gh.charged,
+            "not_modified": gh.not_modified,
+            "seconds": seconds,
+        }
+
+
+def warm_round(targets: int, repeats: int = 15) -> dict[str, float]:
+    with github(targets) as (server, _gh), tempfile.TemporaryDirectory() as tmp:
+        with manager(server, targets, Path(tmp)) as m:
+            check_ok(m.check(), targets)
+        before = len(server.hits())
+        with manager(server, targets, Path(tmp)) as m:
+            first, _ = timed(m.check)  # a new Manager: reads the cache file
+            times = [timed(m.check)[0] for _ in range(repeats)]
+            tracemalloc.start()
+            m.check()
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        if len(server.hits()) != before:
+            raise SystemExit("a warm round sent requests")
+        return {"first": first, "seconds": statistics.median(times), "peak": peak}
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args()
+    runs = args.runs
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    limit, workers = 8, 16
+    ideal = CONNECT_LATENCY + math.ceil(100 / limit) * LATENCY
+    ours = median_of(runs, lambda: cold_round(100, per_host_limit=limit, max_workers=workers))
+    base = median_of(runs, lambda: cold_round(100, per_host_limit=5, max_workers=5, closing=True))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    say("## Check round")
+    say()
+    say(
+        f"Measured on commit `{commit or 'unknown'}` with `benchmarks/check_round.py`, "
+        f"Python {sys.version.split()[0]}; medians of {runs} runs. Server on 127.0.0.1 with "
+        f"{LATENCY * 1000:.0f} ms per answer and {CONNECT_LATENCY * 1000:.0f} ms more on a new "
+        "connection; fake GitHub API, one `github_release` target per repository."
+    )
+    say()
+    say("| measurement | result |")
+    say("|---|---|")
+    say(
+        f"| cold round, 100 targets (max_workers={workers}, per_host_limit={limit}) "
+        f"| {ours:.3f} s |"
+    )
+    say(f"| concurrency-bound ideal 100 ms + ceil(100/{limit}) x 50 ms | {ideal:.3f} s |")
+    say(f"| ratio cold / ideal (target <= 1.2) | **{ours / ideal:.2f}** |")
+    say(f"| reference-style round (5 workers, new connection per request) | {base:.3f} s |")
+    say(f"| ratio ours / reference-style | **{ours / base:.2f}** |")
+    say()
+
+    say("Repeat round after the cache expired, upstream unchanged (a new Manager on the")
+    say("same data folder, so the persisted ETags are used):")
+    say()
+    say("| token | requests | answered 304 | charged to the rate limit | wall time |")
+    say("|---|---|---|---|---|")
+    for token in (None, TOKEN):
+        results = [repeat_round(100, token) for _ in range(runs)]
+        say(
+            f"| {'yes' if token else 'no'} "
+            f"| {statistics.median(r['requests'] for r in results):.0f} "
+            f"| {statistics.median(r['not_modified'] for r in results):.0f} "
+            f"| {statistics.median(r['charged'] for r in results):.0f} "
+            f"| {statistics.median(r['seconds'] for r in results):.3f} s |"
+        )
+    say()
+
+    say("Growth (cold: a fresh data folder; warm: cache valid, same Manager; first warm: a new")
+    say("Manager reading the cache file):")
+    say()
+    say("| targets | cold | warm | first warm round of a new Manager | warm peak memory |")
+    say("|---|---|---|---|---|")
+    for n in (10, 100, 1000):
+        cold = median_of(
+            max(1, runs if n < 1000 else min(runs, 3)),
+            lambda n=n: cold_round(n, per_host_limit=limit, max_workers=workers),
+        )
+        warm = warm_round(n)
+        say(
+            f"| {n} | {cold:.3f} s | {warm['seconds'] * 1000:.1f} ms "
+            f"| {warm['first'] * 1000:.1f} ms | {warm['peak'] / 1024:.0f} KiB |"
+        )
+    say()
+    say("The warm round of 1000 targets is the number to hold under 50 ms.")
+
+    if not args.no_write:
+        write_results("\n".join(lines) + "\n")
+
+
+def write_results(section: str) -> None:
+    """Replace the "Check round" section of RESULTS.md (or append it), leaving others alone."""
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    start = text.find("## Check round")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + ("" if end == -1 else text[end:])
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Check type ``plaintext_version``: the first non-empty line of a text file is the newest version.
+
+Config keys: ``url`` (mandatory), ``current`` (mandatory, the installed version) and
+``release_compare`` (a comparison scheme of :mod:`softwareupdate_core.versions`, default
+``python``). The file's content is untrusted: it must be one short version string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from softwareupdate_core import RemoteRef, VersionInformation, VersionRef
+from softwareupdate_core.exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from softwareupdate_core.http import client_from
+from softwareupdate_core.versions import is_current
+
+#: What a version line may look like: short, no spaces or control characters.
+VERSION_LINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+\-]{0,63}")
+
+
+def get_latest(
+    target: str,
+    check: Mapping[str, Any],
+    online: bool = True,
+    credentials: Optional[Mapping[str, Any]] = None,
+    **kwargs: Any,
+) -> tuple[VersionInformation, bool]:
+    """Fetch ``url`` through the shared HTTP client and compare its version with ``current``."""
+    url = check.get("url")
+    current = check.get("current")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigurationInvalid("needs an http(s) 'url'", key=f"checks.{target}.url")
+    if not isinstance(current, str) or not current:
+        raise ConfigurationInvalid("needs the installed version", key=f"checks.{target}.current")
+    if not online:
+        raise CannotCheckOffline(f"{target}: plaintext_version needs the network")
+
+    text = client_from(kwargs).get(url).text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or not VERSION_LINE.fullmatch(lines[0]):
+        raise CheckError(f"{target}: {url} does not start with a version line")
+    remote = lines[0]
+    compare = str(check.get("release_compare") or "python")
+    information = VersionInformation(
+        local=VersionRef(name=current, value=current),
+        remote=RemoteRef(name=remote, value=remote),
+    )
+    return information, is_current(current, remote, compare=compare)

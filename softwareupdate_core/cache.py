@@ -1,0 +1,331 @@
+"""Persistent stores in the data folder: the version cache and the HTTP validator store.
+
+Both are JSON documents tagged with a format name, written atomically
+(:func:`~softwareupdate_core.util.atomic_write`). A file that is not valid JSON or carries
+another format is renamed to ``<name>.corrupt-<timestamp>`` with a warning and rebuilt;
+a broken cache never fails a check round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import attrs
+
+from .http import StoredAnswer
+from .models import RemoteRef, VersionInformation, VersionRef
+from .util import atomic_write
+
+log = logging.getLogger(__name__)
+
+VERSION_CACHE_FILE = "version_cache.json"
+VALIDATORS_FILE = "http_validators.json"
+_FORMAT_VERSION = 1
+
+
+# -- tagged JSON documents ------------------------------------------------------------------
+
+
+def read_document(path: Path, kind: str, clock: Callable[[], float] = time.time) -> Optional[Any]:
+    """Return the ``data`` of the document at ``path`` if it is a ``kind`` document.
+
+    A missing file gives None. A corrupt or foreign file is set aside (renamed
+    ``*.corrupt-<timestamp>``) with a warning, and None is returned so the caller rebuilds.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("cannot read %s (%s); starting afresh", path, exc.strerror or exc)
+        return None
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        set_aside(path, "it is not valid JSON", clock)
+        return None
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != kind
+        or document.get("version") != _FORMAT_VERSION
+        or "data" not in document
+    ):
+        set_aside(path, f"it is not a {kind} document of version {_FORMAT_VERSION}", clock)
+        return None
+    return document["data"]
+
+
+def write_document(path: Path, kind: str, data: Any) -> None:
+    """Write ``data`` as a ``kind`` document, atomically."""
+    document = {"format": kind, "version": _FORMAT_VERSION, "data": data}
+    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True))
+
+
+def set_aside(path: Path, reason: str, clock: Callable[[], float] = time.time) -> None:
+    """Rename a broken file out of the way, keeping it for inspection."""
+    aside = path.with_name(f"{path.name}.corrupt-{int(clock())}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning("%s is unusable (%s) and cannot be moved aside: %s", path, reason, exc)
+        return
+    log.warning("%s is unusable (%s); moved it to %s and starting afresh", path, reason, aside)
+
+
+def file_stamp(path: Path) -> Optional[tuple[int, int, int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+# -- config fingerprint ----------------------------------------------------------------------
+
+
+def _stable(value: object) -> str:
+    """A process-independent text for values JSON cannot hold (callables, objects)."""
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if module and qualname:
+        return f"<{module}.{qualname}>"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+#: Stateless and thread-safe; reused because building an encoder per call costs ~10 %.
+_ENCODER = json.JSONEncoder(sort_keys=True, default=_stable, separators=(",", ":"))
+
+
+def config_hash(check: Mapping[str, Any]) -> str:
+    """A digest of a check config, stable across processes (the cache key)."""
+    text = _ENCODER.encode(check)
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+# -- version cache ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CacheEntry:
+    """One target's last good answer, with the config and online state it was made under."""
+
+    config_hash: str
+    online: bool
+    stored_at: float
+    information: VersionInformation
+    is_current: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "config_hash": self.config_hash,
+            "online": self.online,
+            "stored_at": self.stored_at,
+            "information": {**self.information.as_dict(), "notes": list(self.information.notes)},
+            "is_current": self.is_current,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CacheEntry:
+        """Rebuild an entry; raises KeyError/TypeError/ValueError on a malformed one."""
+        info = data["information"]
+        local, remote = info["local"], info["remote"]
+        return cls(
+            config_hash=str(data["config_hash"]),
+            online=bool(data["online"]),
+            stored_at=float(data["stored_at"]),
+            information=VersionInformation(
+                local=VersionRef(local.get("name"), local.get("value")),
+                remote=RemoteRef(
+                    remote.get("name"), remote.get("value"), remote.get("release_notes")
+                ),
+                needs_online=bool(info.get("needs_online", True)),
+                notes=tuple(str(n) for n in info.get("notes") or ()),
+            ),
+            is_current=bool(data["is_current"]),
+        )
+
+    def age(self, now: float) -> float:
+        return now - self.stored_at
+
+    def fresh(self, config_hash: str, online: bool, now: float, ttl_seconds: float) -> bool:
+        """Valid for this config and online state, younger than the TTL, not from the future."""
+        return (
+            self.config_hash == config_hash
+            and self.online == online
+            and 0 <= now - self.stored_at < ttl_seconds
+        )
+
+
+@attrs.define
+class VersionCache:
+    """The per-target version cache file, held in memory and re-read when it changes on disk."""
+
+    path: Path
+    clock: Callable[[], float] = time.time
+    _entries: dict[str, CacheEntry] = attrs.field(factory=dict)
+    _changed: set[str] = attrs.field(factory=set)
+    _stamp: Optional[tuple[int, int, int]] = None
+    _loaded: bool = False
+    _lock: threading.RLock = attrs.field(factory=threading.RLock)
+
+    KIND = "softwareupdate-core/version-cache"
+
+    def refresh(self) -> None:
+        """Re-read the file if another Manager or process changed it (one stat when not)."""
+        with self._lock:
+            stamp = file_stamp(self.path)
+            if self._loaded and stamp == self._stamp:
+                return
+            disk = self._read()
+            for target in self._changed:  # our unsaved changes win
+                if target in self._entries:
+                    disk[target] = self._entries[target]
+                else:
+                    disk.pop(target, None)
+            self._entries = disk
+            self._stamp = file_stamp(self.path)
+            self._loaded = True
+
+    def _read(self) -> dict[str, CacheEntry]:
+        data = read_document(self.path, self.KIND, self.clock)
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            set_aside(self.path, "its entries are not a mapping", self.clock)
+            return {}
+        entries: dict[str, CacheEntry] = {}
+        for target, raw in data.items():
+            try:
+                entries[str(target)] = CacheEntry.from_dict(raw)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                log.warning("%s: dropped the malformed cache entry of %r", self.path, target)
+        return entries
+
+    def get(self, target: str) -> Optional[CacheEntry]:
+        with self._lock:
+            if not self._loaded:
+                self.refresh()
+            return self._entries.get(target)
+
+    def put(self, target: str, entry: CacheEntry) -> None:
+        with self._lock:
+            if not self._loaded:
+                self.refresh()
+            self._entries[target] = entry
+            self._changed.add(target)
+
+    def drop(self, target: str) -> None:
+        with self._lock:
+            if not self._loaded:
+                self.refresh()
+            if self._entries.pop(target, None) is not None:
+                self._changed.add(target)
+
+    def flush(self) -> None:
+        """Write changed entries, merged with what other writers stored meanwhile."""
+        with self._lock:
+            if not self._changed:
+                return
+            self._loaded = False
+            self.refresh()  # merge: entries of other targets come from disk
+            try:
+                write_document(
+                    self.path, self.KIND, {t: e.as_dict() for t, e in self._entries.items()}
+                )
+            except OSError as exc:
+                log.warning("cannot write the version cache %s: %s", self.path, exc)
+                return
+            self._changed.clear()
+            self._stamp = file_stamp(self.path)
+
+
+# -- HTTP validators -------------------------------------------------------------------------
+
+
+@attrs.define
+class PersistentValidatorStore:
+    """A :class:`~softwareupdate_core.http.ValidatorStore` kept in a file in the data folder.
+
+    The file is read on first use, so a round answered from the version cache never loads it.
+    At most ``max_entries`` answers and ``max_bytes`` of bodies are kept; the oldest go first.
+    """
+
+    path: Path
+    clock: Callable[[], float] = time.time
+    max_entries: int = 500
+    max_bytes: int = 32 * 1024 * 1024
+    _answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
+    _loaded: bool = False
+    _dirty: bool = False
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    KIND = "softwareupdate-core/http-validators"
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        data = read_document(self.path, self.KIND, self.clock)
+        if not isinstance(data, list):
+            if data is not None:
+                set_aside(self.path, "its answers are not a list", self.clock)
+            return
+        for raw in data:
+            try:
+                answer = StoredAnswer.from_dict(raw)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+            self._answers[answer.url] = answer
+        self._trim()
+
+    def _trim(self) -> None:
+        ordered = sorted(self._answers.values(), key=lambda a: a.stored_at, reverse=True)
+        kept: dict[str, StoredAnswer] = {}
+        size = 0
+        for answer in ordered:
+            if len(kept) >= self.max_entries or size + len(answer.body) > self.max_bytes:
+                self._dirty = True
+                continue
+            size += len(answer.body)
+            kept[answer.url] = answer
+        self._answers = kept
+
+    def get_answer(self, url: str) -> Optional[StoredAnswer]:
+        with self._lock:
+            self._load()
+            return self._answers.get(url)
+
+    def put_answer(self, answer: StoredAnswer) -> None:
+        with self._lock:
+            self._load()
+            self._answers[answer.url] = answer
+            self._dirty = True
+            if len(self._answers) > self.max_entries:
+                self._trim()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._load()
+            return len(self._answers)
+
+    def flush(self) -> None:
+        """Write the store if it changed since it was read."""
+        with self._lock:
+            if not self._dirty:
+                return
+            self._trim()
+            data = [a.as_dict() for a in self._answers.values()]
+            try:
+                write_document(self.path, self.KIND, data)
+            except OSError as exc:
+                log.warning("cannot write the validator store %s: %s", self.path, exc)
+                return
+            self._dirty = False

@@ -1,0 +1,126 @@
+"""Check overlays: partial check configs published at ``check_overlay_url``.
+
+The document is a JSON object mapping target names to partial configs (for example a new
+repository for a plugin that moved). It is cached in the data folder for
+``check_overlay_ttl`` minutes and re-fetched on ``force``. When the host is offline, the URL
+is unreachable or the answer is malformed, the overlays are ignored and the reason logged;
+a failed fetch is not retried before the TTL runs out (unless forced), so an unreachable
+overlay server never slows every round down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import attrs
+
+from .cache import read_document, write_document
+from .exceptions import SoftwareUpdateError
+from .http import HttpClient
+
+log = logging.getLogger(__name__)
+
+OVERLAYS_FILE = "check_overlays.json"
+
+
+@attrs.frozen
+class OverlayDocument:
+    """The last fetch attempt: its URL, when, the overlays it gave and why it failed, if it did."""
+
+    url: str
+    fetched_at: float
+    overlays: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    error: Optional[str] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "fetched_at": self.fetched_at,
+            "overlays": {k: dict(v) for k, v in self.overlays.items()},
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Optional[OverlayDocument]:
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            overlays = parse_overlays(data.get("overlays") or {})
+            return cls(
+                str(data["url"]),
+                float(data["fetched_at"]),
+                overlays,
+                None if data.get("error") is None else str(data["error"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def parse_overlays(data: Any) -> dict[str, dict[str, Any]]:
+    """Validate an overlay document; raises ValueError naming what is wrong."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"expected a JSON object of target -> config, got {type(data).__name__}")
+    result: dict[str, dict[str, Any]] = {}
+    for target, config in data.items():
+        if not isinstance(config, Mapping):
+            log.warning("check overlay for %r ignored: not an object", target)
+            continue
+        result[str(target)] = {str(k): v for k, v in config.items()}
+    return result
+
+
+@attrs.define
+class OverlaySource:
+    """Fetches and caches the overlay document of one Manager."""
+
+    path: Path
+    http: HttpClient
+    clock: Callable[[], float] = time.time
+    _document: Optional[OverlayDocument] = None
+    _loaded: bool = False
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def get(
+        self, url: Optional[str], ttl_minutes: float, *, online: bool, force: bool = False
+    ) -> Mapping[str, Mapping[str, Any]]:
+        """The overlays to apply now: cached while valid, else fetched (when online)."""
+        if not url:
+            return {}
+        with self._lock:
+            if not self._loaded:
+                self._document = OverlayDocument.from_dict(
+                    read_document(self.path, "softwareupdate-core/check-overlays", self.clock)
+                )
+                self._loaded = True
+            doc = self._document
+            now = self.clock()
+            valid = (
+                doc is not None and doc.url == url and 0 <= now - doc.fetched_at < ttl_minutes * 60
+            )
+            if doc is not None and valid and not force:
+                return doc.overlays
+            if not online:
+                log.info("check overlays from %s ignored: the host is offline", url)
+                return doc.overlays if doc is not None and valid else {}
+            doc = self._fetch(url, now)
+            self._document = doc
+            try:
+                write_document(self.path, "softwareupdate-core/check-overlays", doc.as_dict())
+            except OSError as exc:
+                log.warning("cannot store the check overlays in %s: %s", self.path, exc)
+            return doc.overlays
+
+    def _fetch(self, url: str, now: float) -> OverlayDocument:
+        try:
+            answer = self.http.get(url)
+            overlays = parse_overlays(answer.json("a JSON object of target -> check config"))
+        except (SoftwareUpdateError, ValueError) as exc:
+            log.warning("check overlays from %s ignored: %s", url, exc)
+            return OverlayDocument(url, now, {}, str(exc))
+        log.debug("fetched check overlays for %d targets from %s", len(overlays), url)
+        return OverlayDocument(url, now, overlays)

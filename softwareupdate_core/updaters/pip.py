@@ -1,0 +1,271 @@
+"""Update method ``pip``: ``pip install`` the check's requirement for the target version.
+
+Config keys of a check:
+
+* ``pip`` (mandatory): the requirement or URL to install; ``{target_version}`` and
+  ``{target}`` are both replaced by the version to install.
+* ``pip_command``: the pip to run (a string, split with :func:`shlex.split`, or a list).
+  The update round puts the settings-level ``pip_command`` into the check when the check has
+  none of its own; without either, the pip of the running interpreter is used
+  (``[sys.executable, "-m", "pip"]``).
+* ``pip_cwd``: working directory for pip (must exist).
+* ``force_reinstall``: always pass ``--force-reinstall`` (as does ``force=True``).
+* ``offline``: true when the requirement installs without network (local files), so the
+  update may run while the host is offline.
+
+If pip reports that the requested version is already installed (for example a commit-based
+check whose package version did not change), pip runs a second time with
+``--force-reinstall --no-deps``. ``--user`` is added only when the target environment's
+site-packages is not writable and its user site is enabled. No shell is ever involved and
+the target version is validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+
+from ..exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from ..util import CommandResult, LogCallback, render_command, run_command, split_command
+from ._hostile import check_remote_value
+
+#: Seconds allowed for the small probes run with the target python.
+PROBE_TIMEOUT = 60.0
+
+_PIP_NAME = re.compile(r"pip[0-9.]*(\.exe)?", re.IGNORECASE)
+
+_SITE_PROBE = (
+    "import json, os, site, sysconfig\n"
+    "purelib = sysconfig.get_paths()['purelib']\n"
+    "print(json.dumps({'purelib': purelib, 'writable': os.access(purelib, os.W_OK),"
+    " 'user_site': bool(site.ENABLE_USER_SITE)}))\n"
+)
+
+# The distribution name arrives as sys.argv[1], never as part of the code.
+_VERSION_PROBE = (
+    "import sys\n"
+    "from importlib.metadata import PackageNotFoundError, version\n"
+    "try:\n"
+    "    print(version(sys.argv[1]))\n"
+    "except PackageNotFoundError:\n"
+    "    sys.exit(3)\n"
+)
+_NOT_INSTALLED = 3
+
+
+@attrs.frozen
+class SiteInfo:
+    """Where the target python installs packages, and whether pip needs ``--user``."""
+
+    purelib: str
+    writable: bool
+    user_site: bool
+
+    @property
+    def needs_user(self) -> bool:
+        """True when only a user install can succeed."""
+        return not self.writable and self.user_site
+
+
+def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
+    """True when the check names a requirement, pip is runnable and the network is there."""
+    if not check.get("pip"):
+        return False
+    if not online and not check.get("offline", False):
+        return False
+    try:
+        command = pip_command(check)
+    except UpdateError:
+        return False
+    return shutil.which(command[0]) is not None
+
+
+def perform_update(
+    target: str,
+    check: Mapping[str, Any],
+    target_version: str,
+    log_cb: Optional[LogCallback] = None,
+    online: bool = True,
+    force: bool = False,
+) -> None:
+    """Install the check's requirement for ``target_version`` with pip.
+
+    :raises UpdateError: a hostile version, bad config, or a failed pip run
+        (:class:`~softwareupdate_core.exceptions.ScriptError` with pip's output).
+    :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
+    """
+    version = check_remote_value(target_version)
+    if not online and not check.get("offline", False):
+        raise CannotUpdateOffline(
+            f"{target}: pip needs the network (set offline: true for local requirements)"
+        )
+    spec = requirement(check, version)
+    command = pip_command(check)
+    cwd = _working_dir(check)
+    forced = force or bool(check.get("force_reinstall", False))
+
+    options: list[str] = []
+    if forced:
+        options.append("--force-reinstall")
+    if "--user" not in command:
+        site = site_info(check, log_cb=log_cb)
+        if site is not None and site.needs_user:
+            _message(log_cb, f"{site.purelib} is not writable, installing with --user")
+            options.append("--user")
+
+    result = _pip(command, options, spec, cwd, log_cb)
+    if not forced and _already_installed(result.stdout):
+        _message(log_cb, f"{spec} is already installed, reinstalling it")
+        _pip(command, [*options, "--force-reinstall", "--no-deps"], spec, cwd, log_cb)
+
+
+def requirement(check: Mapping[str, Any], target_version: str) -> str:
+    """The ``pip`` value of the check with the version filled in."""
+    template = check.get("pip")
+    if not isinstance(template, str) or not template.strip():
+        raise UpdateError("the check has no 'pip' requirement to install")
+    values = {"target_version": target_version, "target": target_version}
+    try:
+        spec = render_command([template.strip()], values)[0]
+    except ValueError as exc:
+        raise UpdateError(f"pip: {exc}") from None
+    if spec.startswith("-"):
+        raise UpdateError(f"pip: requirement {spec!r} would be read as an option")
+    return spec
+
+
+def pip_command(check: Mapping[str, Any]) -> list[str]:
+    """The pip command as an argument list: the check's ``pip_command`` or this python's pip."""
+    configured = check.get("pip_command")
+    if configured is None or configured == "" or configured == []:
+        return [sys.executable, "-m", "pip"]
+    if not isinstance(configured, (str, Sequence)) or (
+        not isinstance(configured, str) and not all(isinstance(p, str) for p in configured)
+    ):
+        raise UpdateError(f"pip_command must be a string or a list of strings: {configured!r}")
+    try:
+        return split_command(configured)
+    except ValueError as exc:
+        raise UpdateError(f"pip_command: {exc}") from None
+
+
+def python_for(check: Mapping[str, Any]) -> str:
+    """The python of the environment the check's pip installs into.
+
+    ``<python> -m pip`` gives ``<python>``; a ``pip`` executable gives the python beside it
+    or the one in its ``#!`` line; anything else gives the running interpreter.
+    """
+    command = pip_command(check)
+    if len(command) >= 3 and command[1] == "-m" and command[2] == "pip":
+        return command[0]
+    if _PIP_NAME.fullmatch(Path(command[0]).name):
+        found = shutil.which(command[0])
+        if found:
+            beside = _python_beside(Path(found))
+            if beside:
+                return beside
+    return sys.executable
+
+
+def _python_beside(pip: Path) -> Optional[str]:
+    for name in ("python", "python3", "python.exe"):
+        candidate = pip.parent / name
+        if candidate.is_file():
+            return str(candidate)
+    try:
+        with pip.open("rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace")
+    except OSError:
+        return None
+    if not first.startswith("#!"):
+        return None
+    words = first[2:].split()
+    if not words:
+        return None
+    if Path(words[0]).name == "env" and len(words) > 1:
+        return shutil.which(words[1])
+    return words[0] if Path(words[0]).is_file() else None
+
+
+def site_info(check: Mapping[str, Any], log_cb: Optional[LogCallback] = None) -> Optional[SiteInfo]:
+    """Ask the target python where it installs; None (and a log line) if it cannot tell."""
+    python = python_for(check)
+    try:
+        result = run_command([python, "-c", _SITE_PROBE], check=False, timeout=PROBE_TIMEOUT)
+    except ScriptError as exc:
+        _message(log_cb, f"cannot ask {python} about its site-packages: {exc.stderr}")
+        return None
+    try:
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+        return SiteInfo(str(data["purelib"]), bool(data["writable"]), bool(data["user_site"]))
+    except (IndexError, ValueError, KeyError, TypeError):
+        _message(log_cb, f"cannot ask {python} about its site-packages: {result.stderr.strip()}")
+        return None
+
+
+def installed_version(check: Mapping[str, Any], distribution: str) -> Optional[str]:
+    """The version of ``distribution`` installed in the check's pip environment, or None.
+
+    :raises UpdateError: the target python cannot be run or answered nonsense.
+    """
+    python = python_for(check)
+    result = run_command(
+        [python, "-c", _VERSION_PROBE, distribution], check=False, timeout=PROBE_TIMEOUT
+    )
+    if result.returncode == _NOT_INSTALLED:
+        return None
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        raise UpdateError(
+            f"cannot read the installed version of {distribution!r} with {python}",
+            data={"stdout": result.stdout, "stderr": result.stderr},
+        )
+    return lines[-1].strip()
+
+
+def _working_dir(check: Mapping[str, Any]) -> Optional[str]:
+    cwd = check.get("pip_cwd")
+    if cwd is None or cwd == "":
+        return None
+    if not isinstance(cwd, (str, os.PathLike)) or not os.path.isdir(cwd):
+        raise UpdateError(f"pip_cwd {cwd!r} is not an existing folder")
+    return os.fspath(cwd)
+
+
+def _pip(
+    command: list[str],
+    options: list[str],
+    spec: str,
+    cwd: Optional[str],
+    log_cb: Optional[LogCallback],
+) -> CommandResult:
+    result = run_command([*command, "install", *options, spec], cwd=cwd, log_cb=log_cb, check=False)
+    if result.returncode != 0:
+        raise ScriptError(
+            result.returncode, result.stdout, result.stderr, command=f"pip install {spec}"
+        )
+    return result
+
+
+def _already_installed(stdout: str) -> bool:
+    """Whether pip said the requested requirement itself (not a dependency) was already there."""
+    for line in stdout.splitlines():
+        text = line.strip()
+        if text.startswith("Requirement already satisfied:") and "(from " not in text:
+            return True
+        if "is already installed with the same version" in text:
+            return True
+    return False
+
+
+def _message(log_cb: Optional[LogCallback], text: str) -> None:
+    if log_cb is not None:
+        log_cb([text], stream="message")

@@ -1,0 +1,89 @@
+"""Update method ``python_updater``: hand the update to Python code a plugin supplied.
+
+``check["python_updater"]`` (only settable through the ``check_config`` hook) is an object
+with ``perform_update`` and optionally ``can_perform_update``, or a plain callable used as
+``perform_update``. It is called with the keywords it accepts, so updaters written for older
+signatures (without ``online`` or ``force``) keep working. Errors from the plugin's code that
+are not of this library's family become :class:`~softwareupdate_core.exceptions.UpdateError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+from ..exceptions import SoftwareUpdateError, UpdateError
+from ..util import LogCallback
+
+log = logging.getLogger(__name__)
+
+
+def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
+    """The updater's own answer when it has ``can_perform_update``, else whether it exists."""
+    updater = check.get("python_updater")
+    if updater is None:
+        return False
+    asker = getattr(updater, "can_perform_update", None)
+    if asker is None:
+        return _perform_callable(updater) is not None
+    try:
+        return bool(_call(asker, target, check, online=online))
+    except Exception:
+        log.warning("can_perform_update of the python_updater of %s failed", target, exc_info=True)
+        return False
+
+
+def perform_update(
+    target: str,
+    check: Mapping[str, Any],
+    target_version: str,
+    log_cb: Optional[LogCallback] = None,
+    online: bool = True,
+    force: bool = False,
+) -> Any:
+    """Call the plugin's ``perform_update`` and return what it returns.
+
+    :raises UpdateError: no usable updater, or the updater raised a foreign exception.
+    """
+    updater = check.get("python_updater")
+    perform = _perform_callable(updater)
+    if perform is None:
+        raise UpdateError(
+            f"{target}: python_updater must have perform_update or be callable, "
+            f"got {type(updater).__name__}"
+        )
+    try:
+        return _call(
+            perform, target, check, target_version, log_cb=log_cb, online=online, force=force
+        )
+    except SoftwareUpdateError:
+        raise
+    except Exception as exc:
+        raise UpdateError(f"{target}: python_updater failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _perform_callable(updater: Any) -> Optional[Callable[..., Any]]:
+    perform = getattr(updater, "perform_update", None)
+    if callable(perform):
+        return perform  # type: ignore[no-any-return]
+    if callable(updater) and not isinstance(updater, type):
+        return updater  # type: ignore[no-any-return]
+    return None
+
+
+def _call(function: Callable[..., Any], *args: Any, **keywords: Any) -> Any:
+    """Call with positional ``args`` and only those ``keywords`` the function accepts."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return function(*args)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return function(*args, **keywords)
+    names = {
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    return function(*args, **{k: v for k, v in keywords.items() if k in names})

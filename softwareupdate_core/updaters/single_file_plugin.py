@@ -1,0 +1,151 @@
+"""Update method ``single_file_plugin``: download one ``.py`` file and replace the installed copy.
+
+Config keys of a check:
+
+* ``url`` (mandatory): where the plugin file is downloaded from. Its last path segment is the
+  file name, which must be a plain ``name.py`` (letters, digits, ``_``, ``.``, ``-``).
+* ``plugin_folder``: the folder the file goes into. The update round fills it from the
+  settings' ``plugin_folder`` when the check has none.
+* ``max_size``: largest accepted download in bytes (default 2 MB).
+* ``sha256``: expected hex digest of the download, if the publisher provides one.
+
+The download must be valid Python source; anything else (an HTML error page, a truncated
+file) leaves the installed file untouched. The new file replaces the old one atomically.
+The target version is not used (for ``httpheader`` checks it is an ETag or a date), so it is
+not validated here.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import unquote, urlsplit
+
+from .. import http
+from ..exceptions import CannotUpdateOffline, CheckError, UpdateError
+from ..util import LogCallback, atomic_write
+
+#: Largest plugin file accepted unless the check sets ``max_size``.
+DEFAULT_MAX_SIZE = 2 * 1024 * 1024
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]+\.py")
+
+
+def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
+    """True when online and the check has a usable URL and a plugin folder."""
+    if not online or not check.get("plugin_folder"):
+        return False
+    try:
+        file_name(check.get("url"))
+    except UpdateError:
+        return False
+    return True
+
+
+def perform_update(
+    target: str,
+    check: Mapping[str, Any],
+    target_version: str,
+    log_cb: Optional[LogCallback] = None,
+    online: bool = True,
+    force: bool = False,
+    **kwargs: Any,
+) -> str:
+    """Download the plugin file, verify it, and atomically replace it; returns its path.
+
+    The update round may pass its shared :class:`~softwareupdate_core.http.HttpClient` as
+    ``http=``; without one a client with default timeouts is used and closed afterwards.
+
+    :raises CannotUpdateOffline: when offline.
+    :raises UpdateError: bad URL or file name, download failure, oversized, not Python,
+        digest mismatch, missing plugin folder.
+    """
+    if not online:
+        raise CannotUpdateOffline(f"{target}: downloading a plugin file needs the network")
+    url = str(check.get("url") or "")
+    name = file_name(url)
+    destination = _destination(check, name)
+    limit = _max_size(check)
+
+    body = _download(url, limit, kwargs)
+    _verify(body, check, url)
+    atomic_write(destination, body)
+    if log_cb is not None:
+        log_cb([f"Installed {len(body)} bytes from {url} as {destination}"], stream="message")
+    return str(destination)
+
+
+def file_name(url: Any) -> str:
+    """The plugin's file name: the URL path's last segment, if it is a plain ``*.py`` name."""
+    if not isinstance(url, str) or not url:
+        raise UpdateError("single_file_plugin needs a 'url'")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UpdateError(f"single_file_plugin url must be http(s): {url!r}")
+    segments = parts.path.split("/")
+    if any(unquote(segment) in ("..", ".") for segment in segments):
+        raise UpdateError(f"single_file_plugin url has a '..' path segment: {url!r}")
+    name = segments[-1]
+    if not _FILE_NAME.fullmatch(name) or name.startswith("."):
+        raise UpdateError(
+            f"single_file_plugin url must end in a plain file name like 'plugin.py', not {name!r}"
+        )
+    return name
+
+
+def _destination(check: Mapping[str, Any], name: str) -> Path:
+    folder = check.get("plugin_folder")
+    if not folder or not isinstance(folder, (str, os.PathLike)):
+        raise UpdateError("single_file_plugin needs a plugin_folder (in the check or settings)")
+    base = Path(folder)
+    if not base.is_dir():
+        raise UpdateError(f"plugin_folder {os.fspath(base)!r} is not an existing folder")
+    destination = base / name
+    if destination.resolve().parent != base.resolve():
+        raise UpdateError(f"{name!r} would be written outside {os.fspath(base)!r}")
+    return destination
+
+
+def _max_size(check: Mapping[str, Any]) -> int:
+    value = check.get("max_size", DEFAULT_MAX_SIZE)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise UpdateError(f"max_size must be a positive number of bytes, not {value!r}")
+    return value
+
+
+def _download(url: str, limit: int, kwargs: Mapping[str, Any]) -> bytes:
+    """GET the file through the shared client, mapping every failure to UpdateError."""
+    owned = not isinstance(kwargs.get("http"), http.HttpClient)
+    client = http.client_from(kwargs)
+    try:
+        response = client.get(url, conditional=False)
+    except CheckError as exc:
+        raise UpdateError(f"downloading the plugin file failed: {exc}") from exc
+    finally:
+        if owned:
+            client.session.close()
+    if len(response.body) > limit:
+        raise UpdateError(f"{url}: the download is {len(response.body)} bytes, more than {limit}")
+    return response.body
+
+
+def _verify(body: bytes, check: Mapping[str, Any], url: str) -> None:
+    expected = check.get("sha256")
+    if expected:
+        actual = hashlib.sha256(body).hexdigest()
+        if actual != str(expected).strip().lower():
+            raise UpdateError(f"{url}: sha256 {actual} does not match the expected {expected}")
+    if not body.strip():
+        raise UpdateError(f"{url}: the download is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(body)
+    except (SyntaxError, ValueError) as exc:
+        raise UpdateError(f"{url}: the download is not a Python file ({exc})") from None

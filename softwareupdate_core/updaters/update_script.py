@@ -1,0 +1,113 @@
+"""Update method ``update_script``: run a configured command in the component's folder.
+
+Config keys of a check:
+
+* ``update_script`` (mandatory): a command string (split with :func:`shlex.split`) or list.
+  Placeholders, filled after splitting so each value stays one argument: ``{target}`` (the
+  version to update to), ``{branch}`` (the check's ``branch``, else its
+  ``prerelease_channel``), ``{folder}``, ``{python}`` (the running interpreter) and
+  ``{force}`` (``true``/``false``).
+* ``update_folder`` or ``checkout_folder`` (mandatory): an existing folder; every script runs
+  there.
+* ``pre_update_script`` / ``post_update_script``: run before / after, same placeholders.
+* ``offline``: true when the script needs no network, so it may run while offline.
+
+Each line the scripts print goes to ``log_cb`` as it arrives. A script that exits non-zero
+stops the update with a :class:`~softwareupdate_core.exceptions.ScriptError` carrying its
+output. The target version and branch are validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from ..exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from ..util import Command, LogCallback, render_command, run_command
+from ._hostile import check_remote_value
+
+#: The scripts a check may define, in the order they run.
+PHASES: tuple[str, ...] = ("pre_update_script", "update_script", "post_update_script")
+
+
+def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
+    """True when the check has a script and an existing folder (and network, unless offline)."""
+    if not check.get("update_script"):
+        return False
+    if not online and not check.get("offline", False):
+        return False
+    folder = _folder_value(check)
+    return folder is not None and os.path.isdir(folder)
+
+
+def perform_update(
+    target: str,
+    check: Mapping[str, Any],
+    target_version: str,
+    log_cb: Optional[LogCallback] = None,
+    online: bool = True,
+    force: bool = False,
+) -> None:
+    """Run the pre-update, update and post-update scripts in the update folder.
+
+    :raises UpdateError: hostile version or branch, missing script or folder, bad
+        placeholders; :class:`ScriptError` when a script fails.
+    :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
+    """
+    version = check_remote_value(target_version)
+    if not check.get("update_script"):
+        raise UpdateError("the check has no 'update_script'")
+    if not online and not check.get("offline", False):
+        raise CannotUpdateOffline(
+            f"{target}: the update script needs the network (set offline: true if it does not)"
+        )
+    folder = _folder(check)
+    values = {
+        "target": version,
+        "folder": folder,
+        "python": sys.executable,
+        "force": "true" if force else "false",
+    }
+    branch = check.get("branch") or check.get("prerelease_channel")
+    if branch:
+        values["branch"] = check_remote_value(branch, name="branch", allow_slash=True)
+
+    commands = [
+        (phase, _render(phase, check[phase], values)) for phase in PHASES if check.get(phase)
+    ]
+    for phase, args in commands:
+        result = run_command(args, cwd=folder, log_cb=log_cb, check=False)
+        if result.returncode != 0:
+            raise ScriptError(
+                result.returncode, result.stdout, result.stderr, command=f"{phase} {args[0]}"
+            )
+
+
+def _render(phase: str, command: Command, values: Mapping[str, str]) -> list[str]:
+    if not isinstance(command, (str, list, tuple)):
+        raise UpdateError(f"{phase} must be a string or a list, not {type(command).__name__}")
+    try:
+        args = render_command(command, values)
+    except ValueError as exc:
+        raise UpdateError(f"{phase}: {exc}") from None
+    if "branch" not in values and any("{branch}" in arg for arg in args):
+        raise UpdateError(f"{phase} uses {{branch}} but the check has no branch or channel")
+    return args
+
+
+def _folder_value(check: Mapping[str, Any]) -> Optional[str]:
+    value = check.get("update_folder") or check.get("checkout_folder")
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value):
+        return os.fspath(value)
+    return None
+
+
+def _folder(check: Mapping[str, Any]) -> str:
+    folder = _folder_value(check)
+    if folder is None:
+        raise UpdateError("update_script needs an update_folder or checkout_folder")
+    if not os.path.isdir(folder):
+        raise UpdateError(f"update folder {folder!r} is not an existing folder")
+    return folder

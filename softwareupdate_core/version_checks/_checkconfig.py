@@ -1,0 +1,119 @@
+"""Reading a check's config keys, and vetting version strings that come from a server.
+
+Check configs come from YAML and hook-providing plugins, so values may have any type; these
+helpers turn them into typed values or raise :class:`ConfigurationInvalid` naming
+``checks.<target>.<key>`` and what was expected (never echoing a value that might be secret).
+Remote versions are untrusted: :func:`remote_version` and :func:`commit_hash` refuse values
+that could be mistaken for a command-line option or smuggle control characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+from urllib.parse import quote, urlsplit
+
+from ..exceptions import CheckError, ConfigurationInvalid
+
+#: Longest version string accepted from a server.
+MAX_VERSION_LENGTH = 256
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def key_path(target: str, key: str) -> str:
+    """The key path used in messages, e.g. ``checks.octoprint.user``."""
+    return f"checks.{target}.{key}"
+
+
+def optional_text(target: str, check: Mapping[str, Any], key: str) -> Optional[str]:
+    """A string value, or None when unset; numbers are accepted (YAML reads ``1234567`` so)."""
+    value = check.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigurationInvalid(
+            f"expected a string, got {type(value).__name__}", key=key_path(target, key)
+        )
+    return str(value)
+
+
+def required_text(target: str, check: Mapping[str, Any], key: str) -> str:
+    """A non-empty string value that the check cannot do without."""
+    value = optional_text(target, check, key)
+    if value is None or not value.strip():
+        raise ConfigurationInvalid(
+            "is mandatory: expected a non-empty string", key=key_path(target, key)
+        )
+    return value
+
+
+def text_or(target: str, check: Mapping[str, Any], key: str, default: str) -> str:
+    """A string value, or ``default`` when unset or empty."""
+    value = optional_text(target, check, key)
+    return value if value else default
+
+
+def positive_int(target: str, check: Mapping[str, Any], key: str, default: int) -> int:
+    """A positive integer value, or ``default`` when unset."""
+    value = check.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationInvalid("expected a positive integer", key=key_path(target, key))
+    return value
+
+
+def http_url(target: str, key: str, value: str) -> str:
+    """``value`` if it is an absolute http(s) URL (without trailing slash); else an error."""
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigurationInvalid(
+            "expected an absolute http:// or https:// URL", key=key_path(target, key)
+        )
+    return value.strip().rstrip("/")
+
+
+def segment(target: str, key: str, value: str) -> str:
+    """``value`` quoted as one URL path segment, so ``/``, ``?`` or ``#`` cannot escape it.
+
+    ``.`` and ``..`` are refused: HTTP libraries normalise ``%2E`` back to a dot, and a dot
+    segment would walk to another endpoint.
+    """
+    if value in (".", ".."):
+        raise ConfigurationInvalid("expected a name, got a dot segment", key=key_path(target, key))
+    return quote(value, safe="")
+
+
+def remote_version(target: str, value: object, what: str) -> str:
+    """``value`` if it is a plausible version string from a server; else a CheckError.
+
+    Plausible: a non-empty string of at most :data:`MAX_VERSION_LENGTH` printable characters
+    that does not start with ``-`` (so it can never pass for a command-line option).
+    """
+    if not isinstance(value, str):
+        got = "nothing" if value is None else f"a {type(value).__name__}"
+        raise CheckError(f"{target}: expected {what}, got {got}")
+    text = value.strip()
+    if not text:
+        raise CheckError(f"{target}: expected {what}, got an empty string")
+    if len(text) > MAX_VERSION_LENGTH:
+        raise CheckError(f"{target}: expected {what}, got {len(text)} characters")
+    if text.startswith("-") or not text.isprintable():
+        raise CheckError(f"{target}: expected {what}, got {_preview(text)}")
+    return text
+
+
+def commit_hash(target: str, value: object, what: str) -> str:
+    """``value`` if it is a hexadecimal commit id (7 to 64 digits); else a CheckError."""
+    text = remote_version(target, value, what)
+    if not 7 <= len(text) <= 64 or not set(text) <= _HEX:
+        raise CheckError(f"{target}: expected {what}, got {_preview(text)}")
+    return text
+
+
+def _preview(text: str) -> str:
+    """A short, escaped rendering of an untrusted string for messages."""
+    shown = ascii(text[:40])
+    return shown + ("..." if len(text) > 40 else "")

@@ -1,0 +1,203 @@
+"""Choosing the release a release-type check offers: channels, drafts, prereleases, newest.
+
+Forge-neutral: the GitHub, GitLab and Forgejo checks turn their API's release objects into
+:class:`Release` values and share the rules here, which follow the reference plugin's
+``prerelease``, ``prerelease_channel``, ``stable_branch`` and ``prerelease_branches`` keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional
+
+import attrs
+
+from .. import versions
+from ..exceptions import CheckError, ConfigurationInvalid
+from ..models import ReleaseChannel, RemoteRef, VersionInformation, VersionRef
+from ._checkconfig import key_path, optional_text, remote_version
+
+log = logging.getLogger(__name__)
+
+#: Schemes that order versions themselves; for the others the forge's newest-first order
+#: decides when no tag reads as a version.
+_ORDERED = ("python", "python_unequal", "semantic", "semantic_unequal")
+
+
+@attrs.frozen
+class Release:
+    """One release as a forge lists it (``tag`` is what gets compared)."""
+
+    tag: str
+    name: str
+    prerelease: bool = False
+    draft: bool = False
+    #: The branch or commit the release was tagged on (GitHub's ``target_commitish``).
+    commitish: Optional[str] = None
+    notes_url: Optional[str] = None
+
+
+@attrs.frozen
+class ReleaseSelection:
+    """How a check picks its release, read once from the check config."""
+
+    prerelease: bool = False
+    #: Allowed commitish values, or None when releases are not filtered by channel.
+    commitish: Optional[frozenset[str]] = None
+    compare: str = "python"
+    force_base: bool = False
+    custom: Optional[Callable[[str, str], bool]] = None
+
+    def accepts(self, release: Release) -> bool:
+        """Drafts never count; prereleases only when wanted; channels filter by commitish."""
+        if release.draft or (release.prerelease and not self.prerelease):
+            return False
+        return self.commitish is None or release.commitish in self.commitish
+
+
+def selection_from(target: str, check: Mapping[str, Any]) -> ReleaseSelection:
+    """Read how releases are chosen: ``prerelease``, channels, comparison.
+
+    The keys: ``prerelease``, ``prerelease_channel``, ``stable_branch``,
+    ``prerelease_branches``, ``release_compare``, ``force_base`` and ``custom_compare``.
+
+    ``prerelease_channel`` only counts with ``prerelease: true``; it names a channel of
+    ``stable_branch``/``prerelease_branches`` whose ``commitish`` list (default: its branch)
+    the release's commitish must be in. A channel not defined there matches its own name.
+    """
+    prerelease = _flag(target, check, "prerelease")
+    commitish: Optional[frozenset[str]] = None
+    channel = optional_text(target, check, "prerelease_channel")
+    if prerelease and channel:
+        known = {c.branch: c for c in channels_from(target, check)}
+        chosen = known.get(channel)
+        values = chosen.commitish if chosen is not None and chosen.commitish else (channel,)
+        commitish = frozenset(values)
+    compare = optional_text(target, check, "release_compare") or "python"
+    if compare not in versions.COMPARE_METHODS:
+        raise ConfigurationInvalid(
+            f"unknown comparison {compare!r}, expected one of "
+            + ", ".join(versions.COMPARE_METHODS),
+            key=key_path(target, "release_compare"),
+        )
+    custom = check.get("custom_compare")
+    if compare == "custom" and not callable(custom):
+        raise ConfigurationInvalid(
+            "release_compare 'custom' needs a callable custom_compare(local, remote) -> bool",
+            key=key_path(target, "custom_compare"),
+        )
+    return ReleaseSelection(
+        prerelease=prerelease,
+        commitish=commitish,
+        compare=compare,
+        force_base=_flag(target, check, "force_base"),
+        custom=custom if callable(custom) else None,
+    )
+
+
+def channels_from(target: str, check: Mapping[str, Any]) -> tuple[ReleaseChannel, ...]:
+    """The channels of ``stable_branch`` and ``prerelease_branches``, stable first."""
+    found: list[ReleaseChannel] = []
+    stable = check.get("stable_branch")
+    if stable is not None:
+        found.append(_channel(target, "stable_branch", stable))
+    branches = check.get("prerelease_branches")
+    if branches is not None:
+        if not isinstance(branches, (list, tuple)):
+            raise ConfigurationInvalid(
+                "expected a list of channels", key=key_path(target, "prerelease_branches")
+            )
+        for n, entry in enumerate(branches):
+            found.append(_channel(target, f"prerelease_branches[{n}]", entry))
+    return tuple(found)
+
+
+def _channel(target: str, key: str, value: object) -> ReleaseChannel:
+    if not isinstance(value, Mapping):
+        raise ConfigurationInvalid(
+            "expected a mapping with branch, name and commitish", key=key_path(target, key)
+        )
+    branch = optional_text(target, value, "branch")
+    if not branch:
+        raise ConfigurationInvalid("is mandatory", key=key_path(target, f"{key}.branch"))
+    name = optional_text(target, value, "name") or branch
+    raw = value.get("commitish")
+    if raw is None:
+        commitish: tuple[str, ...] = (branch,)
+    elif isinstance(raw, (list, tuple)) and all(isinstance(c, str) for c in raw):
+        commitish = tuple(raw) or (branch,)
+    elif isinstance(raw, str):
+        commitish = (raw,)
+    else:
+        raise ConfigurationInvalid(
+            "expected a list of strings", key=key_path(target, f"{key}.commitish")
+        )
+    return ReleaseChannel(branch=branch, name=name, commitish=commitish)
+
+
+def _flag(target: str, check: Mapping[str, Any], key: str) -> bool:
+    value = check.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigurationInvalid("expected true or false", key=key_path(target, key))
+    return value
+
+
+def plausible(target: str, releases: Iterable[Release]) -> list[Release]:
+    """Drop releases whose tag is not a plausible version string (empty, ``-x``, control chars)."""
+    kept = []
+    for release in releases:
+        try:
+            remote_version(target, release.tag, "a release tag")
+        except CheckError as exc:
+            log.warning("%s: ignoring a release: %s", target, exc)
+            continue
+        kept.append(release)
+    return kept
+
+
+def pick_newest(releases: Sequence[Release], selection: ReleaseSelection) -> Optional[Release]:
+    """The newest release the selection accepts; ``releases`` come in newest-first order.
+
+    ``python*``/``semantic*`` order by version; ``unequal``/``custom`` take the greatest PEP 440
+    version too when tags read as versions, else the first (most recent) release. If releases
+    qualify but no tag reads as a version under an ordering scheme, that is a CheckError.
+    """
+    candidates = [r for r in releases if selection.accepts(r)]
+    if not candidates:
+        return None
+    tags = [r.tag for r in candidates]
+    ordered = selection.compare if selection.compare in _ORDERED else "python"
+    best = versions.newest(tags, compare=ordered)
+    if best is None:
+        if selection.compare in _ORDERED:
+            shown = ", ".join(ascii(t[:40]) for t in tags[:5])
+            raise CheckError(
+                f"no release tag is a version under release_compare {selection.compare!r}: {shown}"
+            )
+        return candidates[0]
+    return candidates[tags.index(best)]
+
+
+def information(
+    current: Optional[str], latest: Optional[Release], selection: ReleaseSelection
+) -> tuple[VersionInformation, bool]:
+    """The check's answer: no release means current; no local version means not current."""
+    if latest is None:
+        remote = RemoteRef(name=None, value=None)
+        is_current = True
+    else:
+        remote = RemoteRef(
+            name=latest.name or latest.tag, value=latest.tag, release_notes=latest.notes_url
+        )
+        is_current = current is not None and versions.is_current(
+            current,
+            latest.tag,
+            compare=selection.compare,
+            force_base=selection.force_base,
+            custom=selection.custom,
+        )
+    local = VersionRef(name=current, value=current)
+    return VersionInformation(local=local, remote=remote), is_current

@@ -1,0 +1,48 @@
+"""Version check ``github_commit``: the newest commit of a branch of a GitHub repository.
+
+Config keys: ``user``, ``repo`` (mandatory); ``branch`` (default ``master``); ``current`` (the
+installed commit hash, recorded by the check round after an update; unset means unknown, so
+not current); ``api_url`` (default ``https://api.github.com``). The token of
+``credentials["github"]`` goes to ``api_url`` only. The request is conditional, so an unchanged
+branch costs a 304 (free with a token). Offline it raises :class:`CannotCheckOffline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from .. import http as _http
+from ..exceptions import CannotCheckOffline
+from ..models import RemoteRef, VersionInformation, VersionRef
+from ._checkconfig import commit_hash, optional_text, segment, text_or
+from ._github import repo_from
+
+DEFAULT_BRANCH = "master"
+
+
+def get_latest(
+    target: str,
+    check: Mapping[str, Any],
+    online: bool = True,
+    credentials: Optional[Mapping[str, Any]] = None,
+    **kwargs: Any,
+) -> tuple[VersionInformation, bool]:
+    """Compare ``current`` with the hash of the branch's newest commit."""
+    repo = repo_from(target, check, credentials)
+    branch = text_or(target, check, "branch", DEFAULT_BRANCH)
+    current = optional_text(target, check, "current")
+    url = f"{repo.api_base}/commits/{segment(target, 'branch', branch)}"
+    if not online:
+        raise CannotCheckOffline(f"{target}: github_commit needs the network")
+
+    what = "a GitHub commit object with a hexadecimal 'sha'"
+    data = repo.get(_http.client_from(kwargs), url).json_object(what)
+    remote = commit_hash(target, data.get("sha"), what)
+    link = data.get("html_url")
+    notes = link if isinstance(link, str) and link.startswith(("https://", "http://")) else None
+    information = VersionInformation(
+        local=VersionRef(name=current or "unknown", value=current),
+        remote=RemoteRef(name=remote, value=remote, release_notes=notes),
+    )
+    return information, current is not None and current.strip().lower() == remote.lower()

@@ -1,0 +1,64 @@
+"""Version check ``httpheader``: a response header of a URL (e.g. ``ETag``) as the version.
+
+Config keys: ``header_url`` or ``url`` (mandatory), ``header_name`` (mandatory, any case),
+``header_method`` (``HEAD`` (default) or ``GET``: a check must not change anything remotely),
+``header_prefix`` (shown before the value; default the header name, empty for none) and
+``current`` (the value at the last update). The request is never conditional: the header
+itself is what we want. A missing header is a :class:`CheckError`; offline it raises
+:class:`CannotCheckOffline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from .. import http as _http
+from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from ..models import RemoteRef, VersionInformation, VersionRef
+from ._checkconfig import http_url, key_path, optional_text, remote_version, required_text
+
+ALLOWED_METHODS = ("HEAD", "GET")
+
+
+def get_latest(
+    target: str,
+    check: Mapping[str, Any],
+    online: bool = True,
+    credentials: Optional[Mapping[str, Any]] = None,
+    **kwargs: Any,
+) -> tuple[VersionInformation, bool]:
+    """Compare ``current`` with the header's value in a fresh answer of the URL."""
+    url_key = "header_url" if check.get("header_url") else "url"
+    url = http_url(target, url_key, required_text(target, check, url_key))
+    name = required_text(target, check, "header_name").strip()
+    method = (optional_text(target, check, "header_method") or "HEAD").strip().upper()
+    if method not in ALLOWED_METHODS:
+        raise ConfigurationInvalid(
+            f"expected one of {', '.join(ALLOWED_METHODS)}", key=key_path(target, "header_method")
+        )
+    prefix = optional_text(target, check, "header_prefix")
+    if prefix is None:
+        prefix = name
+    current = optional_text(target, check, "current")
+    if not online:
+        raise CannotCheckOffline(f"{target}: httpheader needs the network")
+
+    response = _http.client_from(kwargs).request(method, url, conditional=False)
+    raw = response.headers.get(name)  # requests' headers are case-insensitive
+    if raw is None:
+        raise CheckError(
+            f"{target}: the answer to {method} {key_path(target, url_key)} has no {name!a} header"
+        )
+    value = remote_version(target, raw, f"a value of the {name!a} header")
+    information = VersionInformation(
+        local=VersionRef(name=_shown(prefix, current), value=current),
+        remote=RemoteRef(name=_shown(prefix, value), value=value),
+    )
+    return information, current == value
+
+
+def _shown(prefix: str, value: Optional[str]) -> str:
+    if value is None:
+        return "unknown"
+    return f"{prefix} {value}" if prefix else value

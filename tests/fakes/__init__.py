@@ -1,0 +1,1 @@
+"""Fake remote services (GitHub API, a PEP 691 package index) served by the test HTTP server."""

@@ -1,0 +1,1 @@
+"""Shared hypothesis strategies (``tests.property.strategies``) for the property tests."""
