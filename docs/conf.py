@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from softwareupdate_core import __version__  # noqa: E402
+from softwareupdate_core import __version__
 
 project = "softwareupdate-core"
 author = "softwareupdate-core developers"

@@ -83,6 +83,8 @@ def target_block(status: TargetStatus) -> list[str]:
         lines.append("  Not compatible with this environment")
     if status.skipped_version:
         lines.append(f"  Skipped version: {status.skipped_version}")
+    if status.information is not None:
+        lines.extend(f"  Note: {note}" for note in status.information.notes)
     if status.update_available and status.release_notes:
         lines.append(f"  Release notes: {status.release_notes}")
     return lines

@@ -57,6 +57,7 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "release_compare": _STR,
     "force_base": _BOOL,
     "offline": _BOOL,
+    "unpublished_ok": _BOOL,
     "force_reinstall": _BOOL,
     "ignorable": _BOOL,
     "disabled": _BOOL,
@@ -311,6 +312,7 @@ def default_checks() -> dict[str, dict[str, Any]]:
             "package": "softwareupdate-core",
             "displayName": "softwareupdate-core",
             "pip": "softwareupdate-core=={target_version}",
+            "unpublished_ok": True,
         },
     }
 

@@ -188,3 +188,28 @@ def test_example_adapter_throttled_host_does_not_update(
     assert refused.refused is not None and not refused.success
     assert server.restarts == []
     assert events.UPDATE_SUCCEEDED not in sink.names()
+
+
+def test_docs_build_without_warnings(tmp_path: Path) -> None:
+    """Sphinx builds docs/ with warnings as errors, as `nox -s docs` does."""
+    import subprocess
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-W",
+            "--keep-going",
+            "-b",
+            "html",
+            str(DOCS),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "html" / "index.html").exists()

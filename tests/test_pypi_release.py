@@ -262,3 +262,15 @@ def test_pypi_attrs_recorded(http: HttpClient) -> None:
             "attrs", {"package": "attrs", "current": "26.1.0"}, http=http
         )
     assert (info.local.value, info.remote.value, is_current) == ("26.1.0", "26.1.0", True)
+
+
+def test_unpublished_ok_reports_an_unknown_package_as_current(
+    server: FakeServer, http: HttpClient
+) -> None:
+    """With unpublished_ok, a package the index does not know is current, with a note saying so."""
+    info, is_current = run(
+        f"{server.url}/simple", http, package="nothere", unpublished_ok=True, current="0.1.0"
+    )
+    assert is_current
+    assert info.local.value == info.remote.value == "0.1.0"
+    assert info.notes and "not published" in info.notes[0]

@@ -3,7 +3,9 @@
 Config keys: ``package`` (mandatory); ``current`` (default: the installed distribution's
 version, unknown if it is not installed); ``prerelease`` (default false); ``release_compare``
 (default ``python``, with ``custom_compare`` for ``custom``); ``force_base``; ``index_url``
-(a PEP 691 JSON simple API, default ``https://pypi.org/simple``).
+(a PEP 691 JSON simple API, default ``https://pypi.org/simple``); ``unpublished_ok``
+(default false): when the index does not know the package, report it as current with a note
+instead of failing (the built-in default uses it for this library's own check).
 
 A release counts when one of its files is not yanked and its ``requires-python`` admits the
 running interpreter, as pip would see it. Offline it raises :class:`CannotCheckOffline`.
@@ -25,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import http as _http
 from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
-from ..models import VersionInformation
+from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _release
 from ._checkconfig import http_url, key_path, optional_text, required_text, text_or
 
@@ -62,6 +64,8 @@ def get_latest(
         "GET", url, headers={"Accept": JSON_TYPE}, conditional=True, ok_statuses=(404,)
     )
     if response.status == 404:
+        if check.get("unpublished_ok") is True:
+            return _unpublished(package, current, index_url), True
         raise CheckError(f"{target}: package {package!r} is not on the index {index_url}")
     if "html" in response.headers.get("Content-Type", "").lower():
         raise CheckError(
@@ -75,6 +79,15 @@ def get_latest(
     ]
     latest = next((r for r in candidates if selection.accepts(r)), None)
     return _release.information(current, latest, selection)
+
+
+def _unpublished(package: str, current: Optional[str], index_url: str) -> VersionInformation:
+    """What an ``unpublished_ok`` check reports for a package the index does not know."""
+    return VersionInformation(
+        local=VersionRef(current, current),
+        remote=RemoteRef(current, current),
+        notes=(f"{package} is not published on {index_url}",),
+    )
 
 
 def installed_version(package: str) -> Optional[str]:
