@@ -29,8 +29,6 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
@@ -39,13 +37,14 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from _server_process import ServerProcess  # noqa: E402
 
 from softwareupdate_core import Manager  # noqa: E402
 from tests.fakes.checks import FakeClock  # noqa: E402
-from tests.fakes.github import FakeRelease, Quota, mount_github  # noqa: E402
-from tests.httpserver import FakeServer  # noqa: E402
 
 LATENCY = 0.05
 CONNECT_LATENCY = 0.1
@@ -86,20 +85,12 @@ class ClosingSession(requests.Session):
         self.mount("http://", FreshConnectionAdapter())
 
 
-@contextmanager
-def github(targets: int) -> Iterator[tuple[FakeServer, Any]]:
-    server = FakeServer(latency=LATENCY, connect_latency=CONNECT_LATENCY).start()
-    try:
-        gh = mount_github(server, token=TOKEN)
-        gh.anonymous = Quota(10**9, 10**9)  # the benchmark measures time, not quota
-        for i in range(targets):
-            gh.add_repo("bench", f"repo{i}", [FakeRelease("1.1.0"), FakeRelease("1.0.0")])
-        yield server, gh
-    finally:
-        server.stop()
+def github(targets: int) -> ServerProcess:
+    """The fake GitHub with ``targets`` repositories, in a process of its own."""
+    return ServerProcess(targets, latency=LATENCY, connect_latency=CONNECT_LATENCY, token=TOKEN)
 
 
-def checks_for(server: FakeServer, targets: int) -> dict[str, dict[str, Any]]:
+def checks_for(server: ServerProcess, targets: int) -> dict[str, dict[str, Any]]:
     return {
         f"target{i}": {
             "type": "github_release",
@@ -113,7 +104,7 @@ def checks_for(server: FakeServer, targets: int) -> dict[str, dict[str, Any]]:
 
 
 def manager(
-    server: FakeServer,
+    server: ServerProcess,
     targets: int,
     folder: Path,
     *,
@@ -151,7 +142,7 @@ def check_ok(report: Any, targets: int) -> None:
 
 
 def cold_round(targets: int, **settings: Any) -> float:
-    with github(targets) as (server, _gh), tempfile.TemporaryDirectory() as tmp:
+    with github(targets) as server, tempfile.TemporaryDirectory() as tmp:
         session = ClosingSession() if settings.pop("closing", False) else None
         with manager(server, targets, Path(tmp), session=session, **settings) as m:
             seconds, report = timed(m.check)
@@ -160,30 +151,30 @@ def cold_round(targets: int, **settings: Any) -> float:
 
 
 def repeat_round(targets: int, token: Optional[str]) -> dict[str, float]:
-    with github(targets) as (server, gh), tempfile.TemporaryDirectory() as tmp:
+    with github(targets) as server, tempfile.TemporaryDirectory() as tmp:
         clock = FakeClock()
         with manager(server, targets, Path(tmp), clock=clock, token=token, cache_ttl=10) as m:
             check_ok(m.check(), targets)
         clock.advance(11 * 60)
-        server.reset_counts()
-        gh.reset_counts()
+        server.reset()
         # a new Manager (a new process, e.g. cron) reads the persisted validators
         with manager(server, targets, Path(tmp), clock=clock, token=token, cache_ttl=10) as m:
             seconds, report = timed(m.check)
             check_ok(report, targets)
+        stats = server.stats()
         return {
-            "requests": len(server.hits()),
-            "charged": gh.charged,
-            "not_modified": gh.not_modified,
+            "requests": stats["requests"],
+            "charged": stats["charged"],
+            "not_modified": stats["not_modified"],
             "seconds": seconds,
         }
 
 
 def warm_round(targets: int, repeats: int = 15) -> dict[str, float]:
-    with github(targets) as (server, _gh), tempfile.TemporaryDirectory() as tmp:
+    with github(targets) as server, tempfile.TemporaryDirectory() as tmp:
         with manager(server, targets, Path(tmp)) as m:
             check_ok(m.check(), targets)
-        before = len(server.hits())
+        before = server.stats()["requests"]
         with manager(server, targets, Path(tmp)) as m:
             first, _ = timed(m.check)  # a new Manager: reads the cache file
             times = [timed(m.check)[0] for _ in range(repeats)]
@@ -191,7 +182,7 @@ def warm_round(targets: int, repeats: int = 15) -> dict[str, float]:
             m.check()
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-        if len(server.hits()) != before:
+        if server.stats()["requests"] != before:
             raise SystemExit("a warm round sent requests")
         return {"first": first, "seconds": statistics.median(times), "peak": peak}
 

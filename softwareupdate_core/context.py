@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -17,9 +18,24 @@ from .plugins import Registry
 from .protocols import EventSink
 from .settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 def no_events(name: str, payload: Mapping[str, Any]) -> None:
     """The event sink used when the host gives none."""
+
+
+@attrs.frozen
+class SafeSink:
+    """Wraps a host's event sink so that a failing sink is logged and never breaks a round."""
+
+    sink: EventSink
+
+    def __call__(self, name: str, payload: Mapping[str, Any]) -> None:
+        try:
+            self.sink(name, payload)
+        except Exception:
+            log.exception("the event sink failed on %s", name)
 
 
 def default_data_folder() -> Path:

@@ -308,6 +308,8 @@ class HttpClient:
     _exhausted: dict[tuple[str, str], RateLimit] = attrs.field(factory=dict, repr=False)
     _round_depth: int = attrs.field(default=0, repr=False)
     _round: dict[RequestKey, _Pending] = attrs.field(factory=dict, repr=False)
+    #: Within a round: the session's environment settings (proxies, CA bundle) per origin.
+    _env_settings: dict[tuple[str, str], dict[str, Any]] = attrs.field(factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.session is None:
@@ -336,6 +338,7 @@ class HttpClient:
                 self._round_depth -= 1
                 if self._round_depth == 0:
                     self._round.clear()
+                    self._env_settings.clear()
 
     # -- requests -----------------------------------------------------------------------
     def get(
@@ -500,15 +503,7 @@ class HttpClient:
         with self._lock:
             self.stats.sent += 1
         try:
-            response = self.session.request(
-                method,
-                url,
-                headers=headers,
-                auth=auth,
-                timeout=(connect, read),
-                stream=True,
-                allow_redirects=True,
-            )
+            response = self._open(method, url, headers, auth, (connect, read))
             try:
                 chunks: list[bytes] = []
                 size = 0
@@ -533,6 +528,50 @@ class HttpClient:
             raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc) from None
         except requests.RequestException as exc:
             raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
+
+
+    def _open(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        auth: Optional[tuple[str, str]],
+        timeout: tuple[float, float],
+    ) -> requests.Response:
+        """``session.request(...)``; within a round the environment is read once per origin.
+
+        ``Session.request`` reads the proxy and CA-bundle environment on every request (a
+        scan of ``os.environ``, a third of its cost); a round reuses that answer per origin.
+        A session whose ``request`` is overridden is always called as it is.
+        """
+        session = self.session
+        if not self._round_depth or type(session).request is not requests.Session.request:
+            return session.request(
+                method,
+                url,
+                headers=headers,
+                auth=auth,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=True,
+            )
+        prepared = session.prepare_request(
+            requests.Request(method=method, url=url, headers=headers, auth=auth, data={}, params={})
+        )
+        parts = urlsplit(prepared.url or url)
+        origin = (parts.scheme.lower(), parts.netloc.lower())
+        with self._lock:
+            settings = self._env_settings.get(origin)
+        if settings is None:
+            settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+            with self._lock:
+                self._env_settings[origin] = settings
+        return session.send(
+            prepared,
+            timeout=timeout,
+            allow_redirects=True,
+            **{**settings, "proxies": dict(settings["proxies"])},
+        )
 
 
 def _credential_fingerprint(headers: Mapping[str, str], auth: Optional[tuple[str, str]]) -> str:

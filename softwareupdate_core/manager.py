@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Union
 import requests
 
 from .checking import CheckRunner
-from .context import Context, default_data_folder, no_events
+from .context import Context, SafeSink, default_data_folder, no_events
 from .http import HttpClient
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
@@ -58,7 +58,7 @@ class Manager:
             http=http,
             data_folder=folder,
             host=host if host is not None else DefaultHost(),
-            emit=events if events is not None else no_events,
+            emit=SafeSink(events) if events is not None else no_events,
             **extra,
         )
         self._checks = CheckRunner(self._context)

@@ -167,7 +167,7 @@ class UpdateRunner:
             lock.release()
         if report.restart is not None and report.refused is None:
             outcome = perform_restart(
-                self._ctx, report.restart, emit=self._emit, held_back=held_back
+                self._ctx, report.restart, emit=self._ctx.emit, held_back=held_back
             )
             report = attrs.evolve(report, restart_outcome=outcome)
         return report
@@ -257,7 +257,7 @@ class UpdateRunner:
                 return self._refuse(reason, plan, queued=True), None
 
         online = bool(host_call(self._ctx.host, "is_online"))
-        self._emit(events.UPDATE_STARTED, {"targets": list(plan.order)})
+        self._ctx.emit(events.UPDATE_STARTED, {"targets": list(plan.order)})
         results: dict[str, UpdateResult] = {}
         stopped_by: Optional[str] = None
         for planned in plan.updates:
@@ -277,7 +277,7 @@ class UpdateRunner:
                 stopped_by = planned.target
         results.update(plan.left_out)
         success = all(r.success or r.outcome == SKIPPED for r in results.values())
-        self._emit(
+        self._ctx.emit(
             events.UPDATE_FINISHED,
             {"success": success, "results": {t: r.success for t, r in results.items()}},
         )
@@ -314,12 +314,12 @@ class UpdateRunner:
         with self._state:
             self._cancel = event
         interval = self._setting_seconds("busy_poll_interval", DEFAULT_BUSY_POLL_INTERVAL)
-        self._emit(events.UPDATE_QUEUED, {"targets": list(order)})
+        self._ctx.emit(events.UPDATE_QUEUED, {"targets": list(order)})
         log.info("host is busy, update of %s queued", ", ".join(order))
         try:
             while host_call(self._ctx.host, "is_busy"):
                 if event.wait(interval):
-                    self._emit(events.UPDATE_QUEUE_CANCELLED, {"targets": list(order)})
+                    self._ctx.emit(events.UPDATE_QUEUE_CANCELLED, {"targets": list(order)})
                     return False
             return True
         finally:
@@ -369,9 +369,7 @@ class UpdateRunner:
                 continue
             try:
                 updater = self._ctx.registry.updater(method)
-                possible = bool(
-                    updater.can_perform_update(name, self._with_global_pip(check), online=online)
-                )
+                possible = bool(updater.can_perform_update(name, check, online=online))
             except SoftwareUpdateError as exc:
                 left_out[name] = UpdateResult(name, False, text=str(exc), outcome=FAILED)
                 continue
@@ -384,7 +382,7 @@ class UpdateRunner:
             updates.append(
                 PlannedUpdate(
                     target=name,
-                    check=self._with_global_pip(check),
+                    check=check,
                     method=method,
                     status=status,
                     from_version=info.local.name,
@@ -403,7 +401,7 @@ class UpdateRunner:
 
     def _update_one(self, planned: PlannedUpdate, *, online: bool, force: bool) -> UpdateResult:
         target = planned.target
-        self._emit(events.UPDATE_TARGET_STARTED, planned.payload())
+        self._ctx.emit(events.UPDATE_TARGET_STARTED, planned.payload())
         log_cb = self._log_cb(target)
         updater = self._ctx.registry.updater(planned.method)
         outcome = UPDATED
@@ -420,9 +418,9 @@ class UpdateRunner:
 
         success = outcome == UPDATED
         if success:
-            self._emit(events.UPDATE_SUCCEEDED, planned.payload())
+            self._ctx.emit(events.UPDATE_SUCCEEDED, planned.payload())
         else:
-            self._emit(events.UPDATE_FAILED, {**planned.payload(), "reason": text})
+            self._ctx.emit(events.UPDATE_FAILED, {**planned.payload(), "reason": text})
             log.warning("update of %s failed: %s", target, text)
         self._record(planned, success, text)
         return UpdateResult(
@@ -548,26 +546,12 @@ class UpdateRunner:
             for line in lines:
                 text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
                 log.debug("%s [%s] %s", target, stream or "message", text)
-                self._emit(
+                self._ctx.emit(
                     events.UPDATE_LOG_LINE,
                     {"target": target, "stream": stream or "message", "line": text},
                 )
 
         return log_cb
-
-    def _emit(self, name: str, payload: Mapping[str, Any]) -> None:
-        """Send an event; a failing sink is logged, it must not break a round half-way."""
-        try:
-            self._ctx.emit(name, payload)
-        except Exception:
-            log.exception("event sink failed on %s", name)
-
-    def _with_global_pip(self, check: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The check as handed to updaters: the global ``pip_command`` fills in a missing one."""
-        global_pip = self._ctx.settings.pip_command
-        if global_pip and not check.get("pip_command"):
-            return {**check, "pip_command": global_pip}
-        return check
 
     def _host_target(self) -> str:
         return str(self._ctx.settings.extra.get("host_target") or DEFAULT_HOST_TARGET)
