@@ -110,6 +110,61 @@ def config_hash(check: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+class RoundDigests:
+    """The config digests of one round: remembered ones, else computed (and remembered)."""
+
+    def __init__(self, memo: Mapping[str, dict[str, str]]) -> None:
+        self._memo = memo
+
+    def digest(self, name: str, check: Mapping[str, Any]) -> str:
+        """:func:`config_hash` of ``check``, the effective config of target ``name``."""
+        known = self._memo.get(name)
+        if known is None:
+            return config_hash(check)
+        digest = known.get(name)
+        if digest is None:
+            digest = known[name] = config_hash(check)
+        return digest
+
+
+@attrs.define
+class ConfigDigests:
+    """:func:`config_hash` of each target, remembered while its effective config is unchanged.
+
+    Hashing every config costs a JSON encoding per target on every round. Encoding the
+    configs in groups of ``group`` targets and comparing each group's text with an earlier
+    round's is several times cheaper: an equal text means every target's own text in it, and
+    so its digest, is unchanged. Groups keep the transient memory of the encoding small.
+    """
+
+    group: int = 100
+    #: Text of a group -> the digests of its targets known so far.
+    _groups: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def for_round(self, checks: Mapping[str, Mapping[str, Any]]) -> RoundDigests:
+        """The digests for a round over ``checks`` (all effective configs, by target)."""
+        if type(checks) is not dict:
+            return RoundDigests({})  # the encoder would turn another mapping into a constant
+        items = list(checks.items())
+        try:
+            texts = [
+                _ENCODER.encode(dict(items[start : start + self.group]))
+                for start in range(0, len(items), self.group)
+            ]
+        except (TypeError, ValueError, RecursionError):
+            return RoundDigests({})  # hashed target by target, where the error shows as before
+        memo: dict[str, dict[str, str]] = {}
+        with self._lock:
+            groups: dict[str, dict[str, str]] = {}
+            for index, text in enumerate(texts):
+                known = groups[text] = self._groups.get(text) or {}
+                for name, _check in items[index * self.group : (index + 1) * self.group]:
+                    memo[name] = known
+            self._groups = groups
+        return RoundDigests(memo)
+
+
 # -- version cache ---------------------------------------------------------------------------
 
 
@@ -208,6 +263,13 @@ class VersionCache:
             except (KeyError, TypeError, ValueError, AttributeError):
                 log.warning("%s: dropped the malformed cache entry of %r", self.path, target)
         return entries
+
+    def entries(self) -> dict[str, CacheEntry]:
+        """A snapshot of all entries (one lock for a whole round instead of one per target)."""
+        with self._lock:
+            if not self._loaded:
+                self.refresh()
+            return dict(self._entries)
 
     def get(self, target: str) -> Optional[CacheEntry]:
         with self._lock:

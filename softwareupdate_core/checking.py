@@ -26,11 +26,12 @@ from .cache import (
     VALIDATORS_FILE,
     VERSION_CACHE_FILE,
     CacheEntry,
+    ConfigDigests,
     PersistentValidatorStore,
     VersionCache,
     config_hash,
 )
-from .context import Context
+from .context import Context, no_events
 from .exceptions import (
     CheckError,
     ConfigurationInvalid,
@@ -92,6 +93,8 @@ class _Placeholders(dict[str, str]):
 
 def fill(template: str, values: Mapping[str, Optional[str]]) -> str:
     """Fill ``{name}`` placeholders; unknown ones and malformed templates stay as written."""
+    if "{" not in template and "}" not in template:
+        return template  # nothing to fill (the common case, e.g. a plain display name)
     try:
         return template.format_map(_Placeholders({k: v or "" for k, v in values.items()}))
     except (ValueError, IndexError, AttributeError, KeyError):
@@ -102,6 +105,8 @@ def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
     """The channels of a check that defines ``stable_branch`` and ``prerelease_branches``."""
     stable = check.get("stable_branch")
     pre = check.get("prerelease_branches")
+    if stable is None or pre is None:
+        return None  # the common case, without the costlier isinstance(..., Mapping)
     if not isinstance(stable, Mapping) or not isinstance(pre, list) or not stable.get("branch"):
         return None
 
@@ -124,6 +129,25 @@ def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
     return ReleaseChannels(available=tuple(available), current=current, stable=available[0].branch)
 
 
+class _OncePerRound:
+    """The update guard's answer, asked when the first target needs it and kept for the round.
+
+    The guard may read files and package metadata; a round in which no update is possible
+    anyway (nothing available, no method) does not ask it at all.
+    """
+
+    def __init__(self, ask: Callable[[], Optional[str]]) -> None:
+        self._ask = ask
+        self._asked = False
+        self._reason: Optional[str] = None
+
+    def __call__(self) -> Optional[str]:
+        if not self._asked:
+            self._reason = self._ask()
+            self._asked = True
+        return self._reason
+
+
 class CheckRunner:
     """Runs check rounds for one Manager; thread-safe, and concurrent rounds share work."""
 
@@ -135,6 +159,7 @@ class CheckRunner:
         self._state = StateStore(folder / STATE_FILE, ctx.clock)
         self._overlays = OverlaySource(folder / OVERLAYS_FILE, ctx.http, ctx.clock)
         self._validators = PersistentValidatorStore(folder / VALIDATORS_FILE, ctx.clock)
+        self._digests = ConfigDigests()
         ctx.http.validators = self._validators
         self._lock = threading.Lock()
         self._inflight: dict[tuple[Optional[tuple[str, ...]], bool], Future[CheckReport]] = {}
@@ -234,8 +259,13 @@ class CheckRunner:
         ttl = ctx.settings.cache_ttl * 60.0
         answers: dict[str, _Answer] = {}
         pending: dict[str, tuple[dict[str, Any], str]] = {}
+        # per-round lookups hoisted out of the per-target loop (a warm round is all loop)
+        checks = resolved.checks
+        known_types = ctx.registry.version_checks
+        entries = self._cache.entries()
+        digests = self._digests.for_round(checks)
         for name in names:
-            check = resolved.checks.get(name)
+            check = checks.get(name)
             if check is None:
                 reason = resolved.problems.get(name, "no check is configured for it")
                 answers[name] = _Answer(error="unknown_check", error_message=f"{name}: {reason}")
@@ -243,23 +273,28 @@ class CheckRunner:
             if check.get("disabled"):
                 answers[name] = _Answer()
                 continue
-            if check["type"] not in ctx.registry.version_checks:
+            if check["type"] not in known_types:
                 answers[name] = _Answer(
                     error="unknown_check",
                     error_message=f"{name}: unknown check type {check['type']!r}",
                 )
                 continue
-            digest = config_hash(check)
-            entry = self._cache.get(name)
+            digest = digests.digest(name, check)
+            entry = entries.get(name)
             if not force and entry is not None and entry.fresh(digest, online, now, ttl):
                 answers[name] = _Answer(entry)
             else:
                 pending[name] = (check, digest)
 
         done = 0
-        for name in answers:
-            done += 1
-            ctx.emit(events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)})
+        total = len(names)
+        emit = ctx.emit
+        if emit is not no_events:
+            for name in answers:
+                done += 1
+                emit(events.CHECK_PROGRESS, {"target": name, "done": done, "total": total})
+        else:
+            done = len(answers)
         if pending:
             workers = max(1, min(ctx.settings.max_workers, len(pending)))
             with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
@@ -277,7 +312,7 @@ class CheckRunner:
             self._cache.flush()
             self._validators.flush()
 
-        guard = self._guard_reason()
+        guard = _OncePerRound(self._guard_reason)
         host_values = self._host_values()
         statuses = {
             name: self._status(
@@ -402,7 +437,7 @@ class CheckRunner:
         check: Optional[Mapping[str, Any]],
         answer: _Answer,
         online: bool,
-        guard: Optional[str],
+        guard: _OncePerRound,
         state: Optional[TargetState],
         host_values: Mapping[str, str],
     ) -> TargetStatus:
@@ -417,12 +452,16 @@ class CheckRunner:
             )
         entry = answer.entry
         info = entry.information if entry is not None else None
-        values: dict[str, Optional[str]] = dict(host_values)
-        if info is not None:
-            values["local_name"] = info.local.name
-            values["local_value"] = info.local.value
-        display_name = fill(str(check.get("displayName") or name), values)
+        name_template = str(check.get("displayName") or name)
         version_template = check.get("displayVersion")
+        if version_template or "{" in name_template or "}" in name_template:
+            values: dict[str, Optional[str]] = dict(host_values)
+            if info is not None:
+                values["local_name"] = info.local.name
+                values["local_value"] = info.local.value
+            display_name = fill(name_template, values)
+        else:
+            display_name = name_template  # no placeholders: skip building the values
         if version_template:
             display_version = fill(str(version_template), values)
         else:
@@ -491,7 +530,7 @@ class CheckRunner:
         method: Optional[str],
         online: bool,
         compatible: bool,
-        guard: Optional[str],
+        guard: _OncePerRound,
     ) -> tuple[bool, Optional[str]]:
         if not compatible:
             return False, "the update is not compatible with this installation"
@@ -506,8 +545,9 @@ class CheckRunner:
             return False, f"the {method} updater failed: {exc}"
         if not can:
             return False, f"the {method} updater cannot update {name} now"
-        if guard is not None:
-            return False, guard
+        reason = guard()
+        if reason is not None:
+            return False, reason
         return True, None
 
     def _skipped(

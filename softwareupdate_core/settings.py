@@ -242,6 +242,12 @@ class Settings:
     """Every setting with its default; units as in OctoPrint (minutes, MB, seconds)."""
 
     checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_redacted_repr)
+    #: Checks the host ships; plugins, overlays and ``checks`` are merged on top of them, so
+    #: a ``checks`` entry without ``type`` may adjust a default target (as OctoPrint's
+    #: config.yaml, which stores only changed values, does).
+    default_checks: Mapping[str, Mapping[str, Any]] = attrs.field(
+        factory=dict, repr=_redacted_repr
+    )
     pip_command: Optional[Union[str, list[str]]] = None
     #: Minutes a version check answer stays valid.
     cache_ttl: int = 1440
@@ -296,6 +302,57 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (no validation)."""
         return attrs.evolve(self, **changes)
+
+
+def octoprint_default_checks() -> dict[str, dict[str, Any]]:
+    """The checks an OctoPrint host ships: OctoPrint itself (releases, three channels) and pip.
+
+    Used for a whole OctoPrint ``config.yaml``, whose ``checks`` hold only what the user
+    changed. ``current`` is the installed OctoPrint distribution's version, when there is one.
+    """
+    octoprint: dict[str, Any] = {
+        "type": "github_release",
+        "user": "OctoPrint",
+        "repo": "OctoPrint",
+        "displayName": "OctoPrint",
+        "method": "pip",
+        "pip": "https://github.com/OctoPrint/OctoPrint/archive/{target_version}.zip",
+        "stable_branch": {"name": "Stable", "branch": "master", "commitish": ["master"]},
+        "prerelease_branches": [
+            {
+                "name": "Maintenance RCs",
+                "branch": "rc/maintenance",
+                "commitish": ["rc/maintenance", "master"],
+            },
+            {
+                "name": "Devel RCs",
+                "branch": "rc/devel",
+                "commitish": ["rc/devel", "rc/maintenance", "master"],
+            },
+        ],
+        "restart": "octoprint",
+    }
+    installed = _installed_version("OctoPrint")
+    if installed is not None:
+        octoprint["current"] = installed
+    return {
+        "octoprint": octoprint,
+        "pip": {
+            "type": "pypi_release",
+            "package": "pip",
+            "displayName": "pip",
+            "pip": "pip=={target_version}",
+        },
+    }
+
+
+def _installed_version(distribution: str) -> Optional[str]:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def default_checks() -> dict[str, dict[str, Any]]:
@@ -473,7 +530,8 @@ def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
     """Load settings from a parsed YAML document: a whole OctoPrint config or a bare section.
 
     A whole config is recognised by its ``plugins`` or ``server`` key; its ``server.commands``
-    (``serverRestartCommand``, ``systemRestartCommand``) become the restart commands. A bare
+    (``serverRestartCommand``, ``systemRestartCommand``) become the restart commands and
+    OctoPrint's shipped checks (:func:`octoprint_default_checks`) the ``default_checks``. A bare
     section may be the section itself or a mapping with the single key ``softwareupdate``.
     """
     checker = _Checker(source)
@@ -497,7 +555,8 @@ def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
             ),
         )
         section = checker.below("plugins.softwareupdate")
-        return _parse_section(plugins.get("softwareupdate"), section, restart_defaults)
+        settings = _parse_section(plugins.get("softwareupdate"), section, restart_defaults)
+        return attrs.evolve(settings, default_checks=octoprint_default_checks())
     if set(data) == {"softwareupdate"}:
         section = checker.below("softwareupdate")
         return _parse_section(data["softwareupdate"], section, RestartCommands())

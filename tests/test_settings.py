@@ -478,3 +478,25 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     assert (
         str(info.value) == f"{path}: not UTF-8 text: invalid continuation byte at line 3 (byte 35)"
     )
+
+
+def test_whole_octoprint_config_ships_octoprint_default_checks(tmp_path: Path) -> None:
+    """A whole config.yaml gets OctoPrint's shipped checks as defaults, under the user's keys."""
+    path = write(
+        tmp_path,
+        "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n        prerelease: true\n",
+    )
+    settings = Settings.from_yaml(path)
+    assert settings.default_checks["octoprint"]["type"] == "github_release"
+    assert [c["branch"] for c in settings.default_checks["octoprint"]["prerelease_branches"]] == [
+        "rc/maintenance",
+        "rc/devel",
+    ]
+    assert settings.default_checks["pip"]["package"] == "pip"
+    assert settings.checks["octoprint"] == {"prerelease": True}
+
+
+def test_bare_sections_have_no_default_checks(tmp_path: Path) -> None:
+    """Only a whole OctoPrint config brings OctoPrint's defaults; a bare section does not."""
+    settings = Settings.from_yaml(write(tmp_path, "checks: {}\n"))
+    assert settings.default_checks == {}

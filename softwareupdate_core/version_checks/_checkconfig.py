@@ -53,6 +53,21 @@ def text_or(target: str, check: Mapping[str, Any], key: str, default: str) -> st
     return value if value else default
 
 
+def version_text(target: str, check: Mapping[str, Any], key: str, default: str) -> str:
+    """A configured version (a string or a YAML number), or ``default`` when unset."""
+    value = check.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigurationInvalid(
+            f"expected a version string, got {type(value).__name__}", key=key_path(target, key)
+        )
+    text = str(value).strip()
+    if not text:
+        raise ConfigurationInvalid("must not be empty", key=key_path(target, key))
+    return text
+
+
 def positive_int(target: str, check: Mapping[str, Any], key: str, default: int) -> int:
     """A positive integer value, or ``default`` when unset."""
     value = check.get(key, default)
