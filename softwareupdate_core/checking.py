@@ -1,8 +1,9 @@
 """One check round: effective configs -> version cache -> concurrent checks -> CheckReport.
 
-Effective check configs are merged in this order: checks provided by plugins through
-``softwareupdate_check_config`` -> check overlays (for targets that exist) -> the user's
-``checks`` section -> the persisted per-target state (tracked ``current``, channel choice).
+Effective check configs are merged in this order: the host's ``default_checks`` -> checks
+provided by plugins through ``softwareupdate_check_config`` -> check overlays (for targets
+that exist) -> the user's ``checks`` section -> the persisted per-target state (tracked
+``current``, channel choice).
 The global ``pip_command`` and ``plugin_folder`` settings are filled into every check that
 lacks its own, so updaters only read ``check["pip_command"]``/``check["plugin_folder"]``.
 
@@ -183,11 +184,17 @@ class CheckRunner:
 
     def _resolve(self, online: bool, *, force: bool) -> Resolved:
         settings = self._ctx.settings
-        provided, _owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
+        provided, owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
         problems: dict[str, str] = {}
-        merged: dict[str, dict[str, Any]] = {}
+        merged = {name: dict(cfg) for name, cfg in settings.default_checks.items()}
         for name, cfg in provided.items():
-            if isinstance(cfg, Mapping):
+            if name in merged:
+                log.warning(
+                    "check config of %r from plugin %s refused: a default target",
+                    name,
+                    owners[name],
+                )
+            elif isinstance(cfg, Mapping):
                 merged[name] = dict(cfg)
             else:
                 problems[name] = f"the plugin's check config is a {type(cfg).__name__}"

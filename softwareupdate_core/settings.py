@@ -245,9 +245,7 @@ class Settings:
     #: Checks the host ships; plugins, overlays and ``checks`` are merged on top of them, so
     #: a ``checks`` entry without ``type`` may adjust a default target (as OctoPrint's
     #: config.yaml, which stores only changed values, does).
-    default_checks: Mapping[str, Mapping[str, Any]] = attrs.field(
-        factory=dict, repr=_redacted_repr
-    )
+    default_checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_redacted_repr)
     pip_command: Optional[Union[str, list[str]]] = None
     #: Minutes a version check answer stays valid.
     cache_ttl: int = 1440

@@ -38,3 +38,41 @@ def test_mapping_settings_are_validated(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationInvalid, match="cache_ttl"):
         Manager({"cache_ttl": "soon"}, data_folder=tmp_path, load_entrypoints=False)
+
+
+def test_default_checks_are_the_bottom_layer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Host defaults come first; a plugin cannot take a default target; user keys adjust it."""
+    from softwareupdate_core.settings import Settings
+    from tests.fakes.checks import ConfigProvider
+
+    settings = Settings(
+        default_checks={"host": {"type": "fake", "remote": "2.0", "current": "1.0"}},
+        checks={"host": {"current": "2.0"}, "plugin_target": {"remote": "3.0"}},
+        check_overlay_url=None,
+    )
+    intruder = ConfigProvider(
+        {"host": {"type": "fake", "remote": "9.9"}, "plugin_target": {"type": "fake"}}
+    )
+    manager = Manager(
+        settings, data_folder=tmp_path, plugins=[FakeChecks(), intruder], load_entrypoints=False
+    )
+    checks = manager.effective_checks()
+    assert checks["host"]["remote"] == "2.0" and checks["host"]["current"] == "2.0"
+    assert checks["plugin_target"]["remote"] == "3.0"
+    assert "refused" in caplog.text
+    assert manager.check(["host"]).targets["host"].update_available is False
+
+
+def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(tmp_path: Path) -> None:
+    """An OctoPrint config.yaml that only changes the channel still has the octoprint target."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n"
+        "        prerelease: true\n        prerelease_channel: rc/devel\n"
+    )
+    manager = Manager.from_yaml(config, data_folder=tmp_path / "data", load_entrypoints=False)
+    channels = manager.release_channels("octoprint")
+    assert channels.current == "rc/devel" and channels.stable == "master"
+    assert manager.effective_checks()["octoprint"]["type"] == "github_release"
