@@ -18,15 +18,16 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from urllib.parse import urlsplit
 
 import attrs
-import requests
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from ._version import __version__
+
+if TYPE_CHECKING:  # requests is imported on the first request: a warm round never needs it
+    import requests
+    from requests.structures import CaseInsensitiveDict
 from .exceptions import ApiCheckError, CheckError, NetworkError, RateLimitCheckError
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,9 @@ class RequestStats:
 
 
 def _new_session(pool_size: int) -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=32, pool_maxsize=pool_size)
     session.mount("http://", adapter)
@@ -297,7 +301,7 @@ class HttpClient:
 
     timeout: tuple[float, float] = (5.0, 20.0)
     per_host_limit: int = 8
-    session: requests.Session = attrs.field(default=None)
+    _session: Optional[requests.Session] = attrs.field(default=None, alias="session")
     validators: ValidatorStore = attrs.field(factory=MemoryValidatorStore, repr=False)
     user_agent: str = USER_AGENT
     clock: Callable[[], float] = time.time
@@ -311,13 +315,21 @@ class HttpClient:
     #: Within a round: the session's environment settings (proxies, CA bundle) per origin.
     _env_settings: dict[tuple[str, str], dict[str, Any]] = attrs.field(factory=dict, repr=False)
 
-    def __attrs_post_init__(self) -> None:
-        if self.session is None:
-            self.session = _new_session(max(self.per_host_limit, 10))
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session``, made on first use (importing requests costs start-up)."""
+        session = self._session
+        if session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = _new_session(max(self.per_host_limit, 10))
+                session = self._session
+        return session
 
     def close(self) -> None:
-        """Close the session's kept-alive connections."""
-        self.session.close()
+        """Close the session's kept-alive connections (if a request was ever made)."""
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -448,6 +460,8 @@ class HttpClient:
         if status == 304 and stored is not None:
             with self._lock:
                 self.stats.not_modified += 1
+            from requests.structures import CaseInsensitiveDict
+
             merged_headers = CaseInsensitiveDict(stored.headers)
             merged_headers.update(resp_headers)
             return HttpResponse(url, stored.status, merged_headers, stored.body, True, rate)
@@ -502,6 +516,8 @@ class HttpClient:
         where = _safe_url(url)
         with self._lock:
             self.stats.sent += 1
+        import requests
+
         try:
             response = self._open(method, url, headers, auth, (connect, read))
             try:
@@ -543,6 +559,8 @@ class HttpClient:
         scan of ``os.environ``, a fifth of its cost); a round reuses that answer per origin.
         A session whose ``request`` is overridden is always called as it is.
         """
+        import requests
+
         session = self.session
         if not self._round_depth or type(session).request is not requests.Session.request:
             return session.request(

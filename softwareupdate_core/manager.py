@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
-
-import requests
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .checking import CheckRunner
 from .context import Context, SafeSink, default_data_folder, no_events
@@ -17,6 +15,9 @@ from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink
 from .settings import Settings
 from .updating import UpdateRunner
+
+if TYPE_CHECKING:
+    import requests
 
 
 class Manager:
@@ -48,7 +49,7 @@ class Manager:
         http = HttpClient(
             timeout=settings.timeout.as_tuple(),
             per_host_limit=settings.per_host_limit,
-            session=session,  # type: ignore[arg-type]
+            session=session,
         )
         extra: dict[str, Any] = {} if clock is None else {"clock": clock}
         self._context = Context(
@@ -132,7 +133,7 @@ class Manager:
 
     def close(self) -> None:
         """Release the HTTP connections."""
-        self._context.http.session.close()
+        self._context.http.close()
 
     def __enter__(self) -> Manager:
         return self

@@ -581,7 +581,9 @@ def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
             f"not UTF-8 text: {exc.reason} at line {line} (byte {exc.start})", source=source
         ) from None
     try:
-        document = yaml.safe_load(text)
+        # the C loader when PyYAML has it: the same safe subset, several times faster
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise ConfigurationInvalid(f"not valid YAML{_yaml_problem(exc)}", source=source) from None
     return parse_document(document, source=source)

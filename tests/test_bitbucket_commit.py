@@ -28,7 +28,7 @@ HASH_B = "0123456789abcdef0123456789abcdef01234567"
 def http() -> Iterator[HttpClient]:
     client = HttpClient(timeout=(2.0, 2.0))
     yield client
-    client.session.close()
+    client.close()
 
 
 @pytest.fixture

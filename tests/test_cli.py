@@ -92,6 +92,45 @@ def test_start_up_imports_no_heavy_modules(args: list[str], allowed_click: bool)
         assert "Usage: softwareupdate" in out
 
 
+def test_warm_cache_check_imports_no_http_machinery(tmp_path: Path) -> None:
+    """A check answered from the cache never imports requests/urllib3 or a check module."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "check_overlay_url: null\nchecks:\n  a:\n    type: jsondata\n"
+        "    jsondata: http://127.0.0.1:9/never-asked\n    current: '1.0'\n"
+    )
+    data = tmp_path / "data"
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from softwareupdate_core.cache import VersionCache, CacheEntry, VERSION_CACHE_FILE
+        from softwareupdate_core.models import VersionInformation, VersionRef, RemoteRef
+        from softwareupdate_core.settings import Settings
+        from softwareupdate_core.cache import config_hash
+        import time
+        check = dict(Settings.from_yaml({str(config)!r}).checks["a"])
+        cache = VersionCache(__import__("pathlib").Path({str(data)!r}) / VERSION_CACHE_FILE,
+                             time.time)
+        info = VersionInformation(VersionRef("1.0", "1.0"), RemoteRef("1.0", "1.0"))
+        cache.put("a", CacheEntry(config_hash(check), True, time.time(), info, True))
+        cache.flush()
+        from softwareupdate_core.cli import main
+        try:
+            main(["--config", {str(config)!r}, "--data-folder", {str(data)!r}, "check"])
+        except SystemExit as exc:
+            print("EXIT", exc.code)
+        heavy = ["requests", "urllib3", "softwareupdate_core.version_checks.jsondata"]
+        print("LOADED", [m for m in heavy if m in sys.modules])
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "Up to date" in out
+    assert "EXIT 0" in out
+    assert "LOADED []" in out
+
+
 def test_console_script_version_matches_click_version_option() -> None:
     """The fast ``--version`` path prints exactly what click's version option prints."""
     fast = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, check=True)

@@ -28,7 +28,7 @@ OLD = "f" * 40
 def http() -> Iterator[HttpClient]:
     client = HttpClient(timeout=(2.0, 2.0))
     yield client
-    client.session.close()
+    client.close()
 
 
 @pytest.fixture

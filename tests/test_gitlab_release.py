@@ -25,7 +25,7 @@ from tests.httpserver import FakeServer, Reply
 def http() -> Iterator[HttpClient]:
     client = HttpClient(timeout=(2.0, 2.0))
     yield client
-    client.session.close()
+    client.close()
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ def test_hanging_server_gives_up(gitlab: FakeGitLab) -> None:
         with pytest.raises(NetworkError, match="timeout"):
             check_type.get_latest("tool", _check(gitlab), http=client)
     finally:
-        client.session.close()
+        client.close()
 
 
 def test_no_release_tag_is_a_version(gitlab: FakeGitLab, http: HttpClient) -> None:

@@ -25,7 +25,7 @@ ETAG = '"5f1e-abc"'
 def http() -> Iterator[HttpClient]:
     client = HttpClient(timeout=(2.0, 2.0))
     yield client
-    client.session.close()
+    client.close()
 
 
 @pytest.fixture

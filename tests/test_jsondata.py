@@ -24,7 +24,7 @@ from tests.httpserver import FakeServer, Reply
 def http() -> Iterator[HttpClient]:
     client = HttpClient(timeout=(2.0, 2.0))
     yield client
-    client.session.close()
+    client.close()
 
 
 def _check(server: FakeServer, **extra: Any) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def test_hanging_server_gives_up(server: FakeServer) -> None:
         with pytest.raises(NetworkError):
             jsondata.get_latest("p", _check(server), http=client)
     finally:
-        client.session.close()
+        client.close()
 
 
 @pytest.mark.parametrize(

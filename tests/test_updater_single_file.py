@@ -35,7 +35,7 @@ def client() -> Iterator[HttpClient]:
     try:
         yield http
     finally:
-        http.session.close()
+        http.close()
 
 
 def make_check(

@@ -129,7 +129,7 @@ def _download(url: str, limit: int, kwargs: Mapping[str, Any]) -> bytes:
         raise UpdateError(f"downloading the plugin file failed: {exc}") from exc
     finally:
         if owned:
-            client.session.close()
+            client.close()
     if len(response.body) > limit:
         raise UpdateError(f"{url}: the download is {len(response.body)} bytes, more than {limit}")
     return response.body
