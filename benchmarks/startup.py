@@ -120,6 +120,23 @@ def measure(runs: int) -> dict[str, Any]:
     }
 
 
+def _commit() -> str:
+    """The short commit of the tree being measured, marked when it has local changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head} with local changes" if dirty else head or "unknown"
+
+
 def render(r: dict[str, Any]) -> str:
     ratio_v = r["version"] / r["baseline"]
     ratio_h = r["help"] / r["baseline"]
@@ -129,7 +146,8 @@ def render(r: dict[str, Any]) -> str:
         [
             SECTION,
             "",
-            f"Measured by `benchmarks/startup.py` on {platform.machine()}, Python "
+            f"Measured by `benchmarks/startup.py` on commit `{_commit()}`, {platform.machine()}, "
+            "Python "
             f"{platform.python_version()}, {os.cpu_count()} CPUs; medians of {r['runs']} runs "
             f"(memory: of {max(3, r['runs'] // 3)} runs).",
             "",
