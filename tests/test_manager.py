@@ -76,3 +76,36 @@ def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(tmp_pat
     channels = manager.release_channels("octoprint")
     assert channels.current == "rc/devel" and channels.stable == "master"
     assert manager.effective_checks()["octoprint"]["type"] == "github_release"
+
+
+class _OfflineHost:
+    def is_online(self) -> bool:
+        return False
+
+
+def test_offline_host_still_runs_checks_marked_offline(tmp_path: Path, server: Any) -> None:
+    """With the host offline, a check of a local server marked `offline: true` still runs."""
+    from tests.httpserver import Reply
+
+    server.route("/version.json", Reply.json({"version": "2.0"}))
+    checks = {
+        "local": {
+            "type": "jsondata",
+            "jsondata": f"{server.url}/version.json",
+            "current": "1.0",
+            "offline": True,
+        },
+        "remote": {"type": "jsondata", "jsondata": f"{server.url}/version.json", "current": "1.0"},
+    }
+    manager = Manager(
+        {"checks": checks, "check_overlay_url": None},
+        data_folder=tmp_path,
+        host=_OfflineHost(),
+        load_entrypoints=False,
+    )
+    report = manager.check()
+    assert report.online is False
+    assert report.targets["local"].update_available
+    assert report.targets["local"].remote_version == "2.0"
+    assert report.targets["remote"].error == "network"
+    assert len(server.hits("/version.json")) == 1

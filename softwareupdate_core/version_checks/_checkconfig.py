@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
-from ..exceptions import CheckError, ConfigurationInvalid
+from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
 
 #: Longest version string accepted from a server.
 MAX_VERSION_LENGTH = 256
@@ -132,3 +132,15 @@ def _preview(text: str) -> str:
     """A short, escaped rendering of an untrusted string for messages."""
     shown = ascii(text[:40])
     return shown + ("..." if len(text) > 40 else "")
+
+
+def require_online(target: str, check: Mapping[str, Any], online: bool, what: str) -> None:
+    """Raise CannotCheckOffline when the host is offline, unless the check says ``offline: true``.
+
+    ``offline: true`` marks a server reachable without the internet (a mirror or forge on the
+    local network), so the check still runs while the host is offline.
+    """
+    if not online and check.get("offline") is not True:
+        raise CannotCheckOffline(
+            f"{target}: {what} needs the network (offline: true if its server is local)"
+        )

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline, ConfigurationInvalid
+from ..exceptions import ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ._checkconfig import (
     commit_hash,
     http_url,
     key_path,
     optional_text,
+    require_online,
     required_text,
     segment,
     text_or,
@@ -43,8 +44,7 @@ def get_latest(
     current = optional_text(target, check, "current")
     api_url = http_url(target, "api_url", text_or(target, check, "api_url", DEFAULT_API_URL))
     auth = _auth(target, check, credentials)
-    if not online:
-        raise CannotCheckOffline(f"{target}: bitbucket_commit needs the network")
+    require_online(target, check, online, "bitbucket_commit")
 
     url = "/".join(
         (

@@ -13,9 +13,16 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline, CheckError
+from ..exceptions import CheckError
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import commit_hash, optional_text, required_text, segment, text_or
+from ._checkconfig import (
+    commit_hash,
+    optional_text,
+    require_online,
+    required_text,
+    segment,
+    text_or,
+)
 from ._forgejo import forge_from, web_url
 
 DEFAULT_BRANCH = "master"
@@ -35,8 +42,7 @@ def get_latest(
     repo = segment(target, "repo", required_text(target, check, "repo"))
     branch = segment(target, "branch", text_or(target, check, "branch", DEFAULT_BRANCH))
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(f"{target}: the commit check needs the network")
+    require_online(target, check, online, "the commit check")
 
     url = f"{forge.api_url}/repos/{user}/{repo}/branches/{branch}"
     data = _http.client_from(kwargs).get(url, headers=forge.headers()).json_object(WHAT)

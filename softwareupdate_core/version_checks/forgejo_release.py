@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline, CheckError
+from ..exceptions import CheckError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text, positive_int, required_text, segment
+from ._checkconfig import optional_text, positive_int, require_online, required_text, segment
 from ._forgejo import fetch_pages, forge_from, text_field, web_url
 
 DEFAULT_MAX_PAGES = 10
@@ -40,10 +40,7 @@ def get_latest(
     max_pages = positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES)
     selection = _release.selection_from(target, check)
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(
-            f"{target}: {check.get('type') or 'forgejo_release'} needs the network"
-        )
+    require_online(target, check, online, str(check.get("type") or "forgejo_release"))
 
     items = fetch_pages(
         _http.client_from(kwargs),

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import commit_hash, optional_text, segment, text_or
+from ._checkconfig import commit_hash, optional_text, require_online, segment, text_or
 from ._github import repo_from
 
 DEFAULT_BRANCH = "master"
@@ -33,8 +32,7 @@ def get_latest(
     branch = text_or(target, check, "branch", DEFAULT_BRANCH)
     current = optional_text(target, check, "current")
     url = f"{repo.api_base}/commits/{segment(target, 'branch', branch)}"
-    if not online:
-        raise CannotCheckOffline(f"{target}: github_commit needs the network")
+    require_online(target, check, online, "github_commit")
 
     what = "a GitHub commit object with a hexadecimal 'sha'"
     data = repo.get(_http.client_from(kwargs), url).json_object(what)

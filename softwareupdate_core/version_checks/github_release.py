@@ -26,10 +26,10 @@ import attrs
 
 from .. import http as _http
 from .. import versions
-from ..exceptions import CannotCheckOffline, CheckError, RateLimitCheckError, SoftwareUpdateError
+from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text
+from ._checkconfig import optional_text, require_online
 from ._github import GitHubRepo, repo_from
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def get_latest(
     repo = repo_from(target, check, credentials)
     selection = _release.selection_from(target, check)
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(f"{target}: github_release needs the network")
+    require_online(target, check, online, "github_release")
     http = _http.client_from(kwargs)
     try:
         latest = _latest_from_api(target, http, repo, selection)

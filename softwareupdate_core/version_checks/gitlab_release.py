@@ -20,13 +20,14 @@ import attrs
 
 from .. import http as _http
 from .. import versions
-from ..exceptions import CannotCheckOffline, CheckError
+from ..exceptions import CheckError
 from ..models import VersionInformation
 from . import _release
 from ._checkconfig import (
     http_url,
     optional_text,
     positive_int,
+    require_online,
     required_text,
     segment,
     text_or,
@@ -53,8 +54,7 @@ def get_latest(
     # no channels: GitLab releases have no target branch to match a channel against
     selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(f"{target}: gitlab_release needs the network")
+    require_online(target, check, online, "gitlab_release")
 
     headers = {"Accept": "application/json"}
     token = (credentials or {}).get("gitlab")

@@ -14,9 +14,16 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import http_url, key_path, optional_text, remote_version, required_text
+from ._checkconfig import (
+    http_url,
+    key_path,
+    optional_text,
+    remote_version,
+    require_online,
+    required_text,
+)
 
 ALLOWED_METHODS = ("HEAD", "GET")
 
@@ -41,8 +48,7 @@ def get_latest(
     if prefix is None:
         prefix = name
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(f"{target}: httpheader needs the network")
+    require_online(target, check, online, "httpheader")
 
     response = _http.client_from(kwargs).request(method, url, conditional=False)
     raw = response.headers.get(name)  # requests' headers are case-insensitive

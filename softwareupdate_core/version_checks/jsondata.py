@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import http_url, optional_text, remote_version, required_text
+from ._checkconfig import http_url, optional_text, remote_version, require_online, required_text
 
 EXPECTED = 'a JSON object with a string "version", e.g. {"version": "1.2.3"}'
 
@@ -29,8 +28,7 @@ def get_latest(
     """Compare ``current`` with the ``version`` of the JSON document."""
     url = http_url(target, "jsondata", required_text(target, check, "jsondata"))
     current = optional_text(target, check, "current")
-    if not online:
-        raise CannotCheckOffline(f"{target}: jsondata needs the network")
+    require_online(target, check, online, "jsondata")
 
     data = _http.client_from(kwargs).get(url).json_object(EXPECTED)
     version = remote_version(target, data.get("version"), EXPECTED)

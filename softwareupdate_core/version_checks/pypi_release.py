@@ -26,10 +26,10 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from .. import http as _http
-from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _release
-from ._checkconfig import http_url, key_path, optional_text, required_text, text_or
+from ._checkconfig import http_url, key_path, optional_text, require_online, required_text, text_or
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ def get_latest(
     # an index has no channels: only prerelease and the comparison keys apply
     selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
     current = optional_text(target, check, "current") or installed_version(package)
-    if not online:
-        raise CannotCheckOffline(f"{target}: pypi_release needs the network")
+    require_online(target, check, online, "pypi_release")
 
     url = f"{index_url}/{canonicalize_name(package)}/"
     response = _http.client_from(kwargs).request(
