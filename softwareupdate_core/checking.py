@@ -13,7 +13,6 @@ A target answered by the version cache costs no import, no HTTP machinery and no
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -53,6 +52,7 @@ from .plugins import collect
 from .protocols import host_call
 from .state import STATE_FILE, StateStore, TargetState
 from .updaters import select_method
+from .util import accepted_keywords, pick_keywords
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,6 @@ log = logging.getLogger(__name__)
 COMMIT_TYPES = frozenset(
     {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
 )
-
-_KWARGS = ("credentials", "http")
 
 
 @attrs.frozen
@@ -164,7 +162,7 @@ class CheckRunner:
         ctx.http.validators = self._validators
         self._lock = threading.Lock()
         self._inflight: dict[tuple[Optional[tuple[str, ...]], bool], Future[CheckReport]] = {}
-        self._accepted: dict[str, tuple[bool, frozenset[str]]] = {}
+        self._accepted: dict[str, Optional[frozenset[str]]] = {}
 
     # -- configuration ------------------------------------------------------------------
     def set_guard(self, guard: Callable[[], Optional[str]]) -> None:
@@ -397,10 +395,9 @@ class CheckRunner:
             "credentials": ctx.settings.credentials_for_checks(),
             "http": ctx.http,
         }
-        takes_kwargs, names = self._accepts(str(check["type"]), function)
-        kwargs = {k: v for k, v in offered.items() if takes_kwargs or k in names}
-        if takes_kwargs or "online" in names:
-            kwargs["online"] = online
+        kwargs = pick_keywords(
+            {**offered, "online": online}, self._accepts(str(check["type"]), function)
+        )
         result = function(name, dict(check), **kwargs)
         if not isinstance(result, tuple) or len(result) != 2:
             raise CheckError(
@@ -410,29 +407,12 @@ class CheckRunner:
         raw, is_current = result
         return VersionInformation.coerce(raw), bool(is_current)
 
-    def _accepts(self, key: str, function: Callable[..., Any]) -> tuple[bool, frozenset[str]]:
-        """Whether check type ``key``'s function takes ``**kwargs``, and its keyword names.
-
-        Inspected once per check type and runner.
-        """
+    def _accepts(self, key: str, function: Callable[..., Any]) -> Optional[frozenset[str]]:
+        """:func:`~.util.accepted_keywords` of check type ``key``, inspected once per runner."""
         with self._lock:
-            known = self._accepted.get(key)
-        if known is not None:
-            return known
-        try:
-            params = inspect.signature(function).parameters.values()
-        except (TypeError, ValueError):
-            found: tuple[bool, frozenset[str]] = (True, frozenset())
-        else:
-            found = (
-                any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params),
-                frozenset(
-                    p.name
-                    for p in params
-                    if p.kind
-                    in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-                ),
-            )
+            if key in self._accepted:
+                return self._accepted[key]
+        found = accepted_keywords(function)
         with self._lock:
             self._accepted[key] = found
         return found

@@ -45,7 +45,7 @@ from .protocols import host_call
 from .restart import perform_restart, restart_kind, strongest
 from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from .updaters import select_method
-from .util import render_command, run_command
+from .util import accepted_keywords, pick_keywords, render_command, run_command
 
 log = logging.getLogger(__name__)
 
@@ -445,8 +445,13 @@ class UpdateRunner:
     ) -> Optional[str]:
         """Run the updater; return what went wrong, or None."""
         try:
-            updater.perform_update(
-                planned.target, planned.check, version, log_cb=log_cb, online=online, force=force
+            perform = updater.perform_update
+            offered = {"log_cb": log_cb, "online": online, "force": force, "http": self._ctx.http}
+            perform(
+                planned.target,
+                planned.check,
+                version,
+                **pick_keywords(offered, accepted_keywords(perform)),
             )
         except SoftwareUpdateError as exc:
             return str(exc) or type(exc).__name__

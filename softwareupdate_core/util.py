@@ -7,6 +7,7 @@ Commands are always argument lists run without a shell; a string is split with
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shlex
 import subprocess
@@ -14,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
 
 import attrs
 
@@ -176,3 +177,26 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def accepted_keywords(function: Callable[..., Any]) -> Optional[frozenset[str]]:
+    """The keyword names ``function`` accepts; None when it takes ``**kwargs`` (any keyword).
+
+    Lets the library call plugin callables written for older signatures. A signature that
+    cannot be inspected (some builtins) accepts no keywords: the oldest calling convention.
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(p.name for p in parameters if p.kind in named)
+
+
+def pick_keywords(offered: Mapping[str, Any], accepted: Optional[frozenset[str]]) -> dict[str, Any]:
+    """The part of ``offered`` that a callable with :func:`accepted_keywords` ``accepted`` takes."""
+    if accepted is None:
+        return dict(offered)
+    return {k: v for k, v in offered.items() if k in accepted}

@@ -109,3 +109,40 @@ def test_offline_host_still_runs_checks_marked_offline(tmp_path: Path, server: A
     assert report.targets["local"].remote_version == "2.0"
     assert report.targets["remote"].error == "network"
     assert len(server.hits("/version.json")) == 1
+
+
+def test_single_file_update_round_downloads_through_the_shared_client(
+    tmp_path: Path, server: Any
+) -> None:
+    """An update round installs a single-file plugin via the Manager's one HTTP client."""
+    from tests.httpserver import Reply
+
+    server.route("/version.json", Reply.json({"version": "2.0"}))
+    server.route("/my_plugin.py", Reply(200, "VALUE = 2\n", {"Content-Type": "text/plain"}))
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "my_plugin.py").write_text("VALUE = 1\n")
+    checks = {
+        "my_plugin": {
+            "type": "jsondata",
+            "jsondata": f"{server.url}/version.json",
+            "current": "1.0",
+            "url": f"{server.url}/my_plugin.py",
+            "method": "single_file_plugin",
+            "restart": "none",
+        }
+    }
+    manager = Manager(
+        {
+            "checks": checks,
+            "check_overlay_url": None,
+            "plugin_folder": str(plugins),
+            "minimum_free_storage": 0,
+        },
+        data_folder=tmp_path / "data",
+        load_entrypoints=False,
+    )
+    report = manager.update()
+    assert report.results["my_plugin"].success, report.as_dict()
+    assert (plugins / "my_plugin.py").read_text() == "VALUE = 2\n"
+    assert manager.http.stats.sent == 2  # the version document and the download

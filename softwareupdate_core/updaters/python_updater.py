@@ -9,13 +9,12 @@ are not of this library's family become :class:`~softwareupdate_core.exceptions.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from ..exceptions import SoftwareUpdateError, UpdateError
-from ..util import LogCallback
+from ..util import LogCallback, accepted_keywords, pick_keywords
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +74,4 @@ def _perform_callable(updater: Any) -> Optional[Callable[..., Any]]:
 
 def _call(function: Callable[..., Any], *args: Any, **keywords: Any) -> Any:
     """Call with positional ``args`` and only those ``keywords`` the function accepts."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return function(*args)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return function(*args, **keywords)
-    names = {
-        p.name
-        for p in parameters
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    }
-    return function(*args, **{k: v for k, v in keywords.items() if k in names})
+    return function(*args, **pick_keywords(keywords, accepted_keywords(function)))

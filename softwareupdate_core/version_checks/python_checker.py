@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
+from ..util import accepted_keywords, pick_keywords
 from ._checkconfig import key_path
 
 
@@ -69,20 +70,11 @@ def _accepted_keywords(
     A signature that cannot be inspected (some builtins) gets the oldest calling convention,
     ``(target, check)``.
     """
+    keywords = pick_keywords(offered, accepted_keywords(func))
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
         return {}
-    params = signature.parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        keywords = dict(offered)
-    else:
-        named = {
-            p.name
-            for p in params
-            if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        }
-        keywords = {k: v for k, v in offered.items() if k in named}
     try:
         signature.bind(target, {}, **keywords)
     except TypeError as exc:
