@@ -238,7 +238,8 @@ def update(
     """Apply available updates (to all targets, or only the TARGETS given).
 
     Targets are updated one at a time in the planned order; each updater's output is shown
-    as it runs. The exit status is 1 when an update failed or the round was refused.
+    as it runs. The exit status is 1 when an update or a target's check failed, or the round
+    was refused.
     """
     from ._cli_render import plan_lines, result_lines
 

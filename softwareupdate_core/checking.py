@@ -56,10 +56,14 @@ from .util import accepted_keywords, pick_keywords
 
 log = logging.getLogger(__name__)
 
-#: Check types whose ``current`` is a commit the library tracks itself.
+#: Check types whose ``current`` is a commit the library tracks itself: when unset, the first
+#: check records the remote commit as installed.
 COMMIT_TYPES = frozenset(
     {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
 )
+#: Check types whose installed version is only known from ``current``: a successful update
+#: records the version it installed, so the next check does not offer it again.
+CURRENT_TRACKING_TYPES = COMMIT_TYPES | {"httpheader", "jsondata"}
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ import attrs
 from packaging.version import InvalidVersion, Version
 
 from . import events
-from .checking import CheckRunner
+from .checking import CURRENT_TRACKING_TYPES, CheckRunner
 from .context import Context
 from .exceptions import ConfigurationInvalid, SoftwareUpdateError
 from .guards import (
@@ -54,10 +54,6 @@ DEFAULT_HOST_TARGET = "octoprint"
 #: The pip target, updated right after the host so later pip installs use the new pip.
 PIP_TARGET = "pip"
 PIP_METHOD = "pip"
-#: Check types whose ``current`` is a commit that must be persisted after an update.
-COMMIT_TRACKING_TYPES = frozenset(
-    {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
-)
 #: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
 DEFAULT_BUSY_POLL_INTERVAL = 10.0
 #: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
@@ -354,7 +350,13 @@ class UpdateRunner:
                 continue
             info = status.information
             if status.error is not None or info is None:
-                leave(name, f"its check failed ({status.error}): {status.error_message}")
+                # not updated because of an error: the round must not look successful
+                left_out[name] = UpdateResult(
+                    name,
+                    False,
+                    text=f"its check failed ({status.error}): {status.error_message}",
+                    outcome=FAILED,
+                )
                 continue
             if not status.update_available and not force:
                 leave(name, "already up to date")
@@ -537,7 +539,7 @@ class UpdateRunner:
             log.warning("cannot write the update log: %s", exc)
         try:
             self._checks.invalidate(planned.target)
-            if success and str(planned.check.get("type")) in COMMIT_TRACKING_TYPES:
+            if success and str(planned.check.get("type")) in CURRENT_TRACKING_TYPES:
                 self._checks.record_current(planned.target, planned.target_version)
         except (OSError, SoftwareUpdateError) as exc:
             log.warning("cannot record the new state of %s: %s", planned.target, exc)

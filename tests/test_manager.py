@@ -114,7 +114,7 @@ def test_offline_host_still_runs_checks_marked_offline(tmp_path: Path, server: A
 def test_single_file_update_round_downloads_through_the_shared_client(
     tmp_path: Path, server: Any
 ) -> None:
-    """An update round installs a single-file plugin via the Manager's one HTTP client."""
+    """An update installs a single-file plugin via the one HTTP client, and is not offered again."""
     from tests.httpserver import Reply
 
     server.route("/version.json", Reply.json({"version": "2.0"}))
@@ -146,3 +146,5 @@ def test_single_file_update_round_downloads_through_the_shared_client(
     assert report.results["my_plugin"].success, report.as_dict()
     assert (plugins / "my_plugin.py").read_text() == "VALUE = 2\n"
     assert manager.http.stats.sent == 2  # the version document and the download
+    after = manager.check().targets["my_plugin"]
+    assert after.local_version == "2.0" and not after.update_available

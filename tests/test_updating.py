@@ -236,8 +236,8 @@ def _status(name: str, **kwargs: Any) -> TargetStatus:
 def test_disabled_incompatible_and_failed_checks_are_skipped_and_commits_recorded(
     tmp_path: Path,
 ) -> None:
-    """Disabled, incompatible and failed-check targets are skipped; a commit target records its
-    new ``current`` and every updated target's cache entry is invalidated."""
+    """Disabled and incompatible targets are skipped, a failed check fails its target; a commit
+    target records its new ``current`` and every updated target's cache entry is invalidated."""
     plugin = RoundPlugin(Versions())
     with make_manager(tmp_path, plugin, {}) as manager:
         ctx = manager._context
@@ -256,7 +256,9 @@ def test_disabled_incompatible_and_failed_checks_are_skipped_and_commits_recorde
     assert "switched off" in report.results["off"].text
     assert "not compatible" in report.results["old"].text
     assert "timeout" in report.results["broken"].text
-    assert {report.results[n].outcome for n in ("off", "old", "broken")} == {"skipped"}
+    assert {report.results[n].outcome for n in ("off", "old")} == {"skipped"}
+    assert report.results["broken"].outcome == "failed"
+    assert not report.success  # a target left out by an error makes the round fail
     assert plugin.updater.calls == [("commits", "def", False), ("plain", "def", False)]
     assert stub.invalidated == ["commits", "plain"]
     assert stub.recorded == [("commits", "def")]
