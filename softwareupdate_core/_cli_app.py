@@ -344,7 +344,7 @@ def config_validate(state: _State) -> None:
     with state.manager() as manager:
         checks = manager.effective_checks()
         registry = manager.registry
-    problems = []
+        problems = [f"checks.{name}: {why}" for name, why in manager.config_problems().items()]
     for name, check in checks.items():
         type_name = check.get("type")
         if not type_name:

@@ -73,6 +73,8 @@ class Resolved:
     checks: Mapping[str, dict[str, Any]]
     problems: Mapping[str, str]
     states: Mapping[str, TargetState] = attrs.field(factory=dict)
+    #: Settings entries left out on purpose (no type, no provider), with the reason.
+    ignored: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -177,6 +179,11 @@ class CheckRunner:
         """Every valid target's check config, with overlays, user settings and state applied."""
         return {k: dict(v) for k, v in self._resolve(self._online(), force=False).checks.items()}
 
+    def config_problems(self) -> dict[str, str]:
+        """Configured targets that cannot be checked or are ignored, with the reason why."""
+        resolved = self._resolve(self._online(), force=False)
+        return {**resolved.ignored, **resolved.problems}
+
     def _online(self) -> bool:
         try:
             return bool(host_call(self._ctx.host, "is_online"))
@@ -188,6 +195,7 @@ class CheckRunner:
         settings = self._ctx.settings
         provided, owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
         problems: dict[str, str] = {}
+        ignored: dict[str, str] = {}
         merged = {name: dict(cfg) for name, cfg in settings.default_checks.items()}
         for name, cfg in provided.items():
             if name in merged:
@@ -208,7 +216,11 @@ class CheckRunner:
             elif "type" in cfg:
                 merged[name] = {}
             else:
-                log.info("dropped the settings of %r: no plugin provides that target", name)
+                reason = (
+                    "has no 'type' and no plugin provides it (a typo, or an uninstalled plugin)"
+                )
+                log.warning("checks.%s %s; ignored", name, reason)
+                ignored[name] = reason
         overlays = self._overlays.get(
             settings.check_overlay_url, settings.check_overlay_ttl, online=online, force=force
         )
@@ -231,7 +243,7 @@ class CheckRunner:
             if settings.plugin_folder is not None and "plugin_folder" not in cfg:
                 cfg["plugin_folder"] = settings.plugin_folder
             checks[name] = cfg
-        return Resolved(checks, problems, states)
+        return Resolved(checks, problems, states, ignored)
 
     # -- rounds -------------------------------------------------------------------------
     def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:

@@ -612,7 +612,9 @@ def _reason(exc: BaseException) -> str:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     text = str(reason if reason is not None else exc)
     # urllib3 and requests put the URL and object reprs before the last ": "
-    text = text.rsplit(": ", 1)[-1].strip("()'\" ")
+    text = text.rsplit(": ", 1)[-1].strip("'\" ")
+    if text.count("(") < text.count(")"):  # the split cut an opening parenthesis off
+        text = text.rstrip(")")
     return text[:200] or type(exc).__name__
 
 

@@ -111,6 +111,10 @@ class Manager:
         """Every target's check config after defaults, plugins, overlays and user settings."""
         return self._checks.effective_checks()
 
+    def config_problems(self) -> dict[str, str]:
+        """Configured targets that cannot be checked or are ignored: target -> reason."""
+        return self._checks.config_problems()
+
     def release_channels(self, target: str) -> ReleaseChannels:
         """The release channels ``target`` offers and the one it follows."""
         return self._checks.release_channels(target)

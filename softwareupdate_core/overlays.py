@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from .cache import read_document, write_document
-from .exceptions import SoftwareUpdateError
+from .exceptions import NetworkError, SoftwareUpdateError
 from .http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,10 @@ class OverlaySource:
             answer = self.http.get(url)
             overlays = parse_overlays(answer.json("a JSON object of target -> check config"))
         except (SoftwareUpdateError, ValueError) as exc:
-            log.warning("check overlays from %s ignored: %s", url, exc)
+            # unreachable is routine (no internet, a host without OctoPrint's plugin repository);
+            # a malformed answer is worth a warning
+            level = logging.INFO if isinstance(exc, NetworkError) else logging.WARNING
+            log.log(level, "check overlays from %s ignored: %s", url, exc)
             return OverlayDocument(url, now, {}, str(exc))
         log.debug("fetched check overlays for %d targets from %s", len(overlays), url)
         return OverlayDocument(url, now, overlays)

@@ -361,16 +361,18 @@ def test_config_validate_accepts_a_good_config(tmp_path: Path) -> None:
 
 
 def test_config_validate_names_unknown_types_and_methods(tmp_path: Path) -> None:
-    """config validate lists every unknown check type and update method and exits 1."""
+    """config validate lists unknown types and methods and typeless entries, and exits 1."""
     checks = {
         "a": {"type": "nosuch"},
         "b": {"type": "always_current", "method": "teleport"},
+        "c": {"tpye": "always_current"},
     }
     result = run(tmp_path, write_config(tmp_path, checks), "config", "validate")
     assert result.exit_code == 1
     assert "checks.a.type: unknown check type 'nosuch'" in result.stderr
     assert "checks.b: unknown update method 'teleport'" in result.stderr
-    assert "2 problems found" in result.stderr
+    assert "checks.c: has no 'type' and no plugin provides it" in result.stderr
+    assert "3 problems found" in result.stderr
 
 
 def test_log_is_empty_on_a_fresh_data_folder(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_unusable_overlay_is_ignored_with_a_logged_reason(
 def test_unreachable_overlay_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A connection failure to the overlay URL is logged, and the round goes on."""
     with (
-        caplog.at_level(logging.WARNING),
+        caplog.at_level(logging.INFO),
         Manager(
             {"checks": CHECKS, "check_overlay_url": "http://127.0.0.1:9/overlay.json"},
             data_folder=tmp_path,
