@@ -68,6 +68,16 @@ def version_text(target: str, check: Mapping[str, Any], key: str, default: str) 
     return text
 
 
+def seconds(target: str, check: Mapping[str, Any], key: str, default: float) -> float:
+    """A positive number of seconds, or ``default`` when unset."""
+    raw = check.get(key, default)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > 0:
+        raise ConfigurationInvalid(
+            f"expected a positive number of seconds, got {raw!r}", key=key_path(target, key)
+        )
+    return float(raw)
+
+
 def positive_int(target: str, check: Mapping[str, Any], key: str, default: int) -> int:
     """A positive integer value, or ``default`` when unset."""
     value = check.get(key, default)

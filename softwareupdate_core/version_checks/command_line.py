@@ -21,7 +21,7 @@ from typing import Any, Optional
 from ..exceptions import CheckError, ConfigurationInvalid, ScriptError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ..util import CommandResult, run_command, split_command
-from ._checkconfig import key_path
+from ._checkconfig import key_path, seconds
 
 DEFAULT_TIMEOUT = 60.0
 #: Display name used when the command printed no line for a version.
@@ -37,7 +37,7 @@ def get_latest(
 ) -> tuple[VersionInformation, bool]:
     """Run the configured command and read its exit status and last output lines."""
     args = _command(check, target)
-    timeout = _timeout(check, target)
+    timeout = seconds(target, check, "timeout", DEFAULT_TIMEOUT)
     result = _run(args, timeout, target)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     update_available = result.returncode == 0
@@ -80,15 +80,6 @@ def _command(check: Mapping[str, Any], target: str) -> list[str]:
             "cannot be split into arguments: unbalanced quotes or a trailing backslash",
             key=key_path(target, "command"),
         ) from None
-
-
-def _timeout(check: Mapping[str, Any], target: str) -> float:
-    raw = check.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
-        raise ConfigurationInvalid(
-            f"expected a positive number of seconds, got {raw!r}", key=key_path(target, "timeout")
-        )
-    return float(raw)
 
 
 def _run(args: list[str], timeout: float, target: str) -> CommandResult:

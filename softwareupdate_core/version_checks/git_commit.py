@@ -36,7 +36,7 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid, NetworkError
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import key_path
+from ._checkconfig import key_path, seconds
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_REMOTE = "origin"
@@ -59,7 +59,9 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``HEAD`` of ``checkout_folder`` with its upstream branch."""
-    git = _Git(_checkout_folder(check, target), _timeout(check, target), target)
+    git = _Git(
+        _checkout_folder(check, target), seconds(target, check, "timeout", DEFAULT_TIMEOUT), target
+    )
     git.require_work_tree()
     local = git.commit("HEAD", what="HEAD")
     upstream = _upstream(git, check, target)
@@ -98,15 +100,6 @@ def _checkout_folder(check: Mapping[str, Any], target: str) -> Path:
     if not folder.is_dir():
         raise ConfigurationInvalid(f"{os.fspath(folder)!r} is not a folder", key=key)
     return folder
-
-
-def _timeout(check: Mapping[str, Any], target: str) -> float:
-    raw = check.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
-        raise ConfigurationInvalid(
-            f"expected a positive number of seconds, got {raw!r}", key=key_path(target, "timeout")
-        )
-    return float(raw)
 
 
 def _name_setting(check: Mapping[str, Any], key: str, target: str) -> Optional[str]:
