@@ -10,7 +10,8 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Optional
-from urllib.parse import urlsplit, urlunsplit
+
+from .redact import redact_urls
 
 if TYPE_CHECKING:
     from .models import (
@@ -219,9 +220,9 @@ def channel_lines(target: str, channels: ReleaseChannels) -> list[str]:
 def mask_secrets(value: Any, key: str = "") -> Any:
     """A copy of a config value with secrets replaced by ``***``.
 
-    Values under keys that look secret (password, token, ...) are masked, and so is the
-    password part of URLs such as ``https://user:password@host/``. Objects that are not
-    plain data (a ``python_checker`` callable) are shown by their repr.
+    Values under keys that look secret (password, token, ...) are masked, and so are
+    credentials in URLs: ``https://user:password@host/`` and ``https://token@host/``.
+    Objects that are not plain data (a ``python_checker`` callable) are shown by their repr.
     """
     if key and SECRET_KEY.search(key) and value not in (None, ""):
         return MASK
@@ -237,16 +238,8 @@ def mask_secrets(value: Any, key: str = "") -> Any:
 
 
 def _mask_url(text: str) -> str:
-    if "@" not in text or "://" not in text:
-        return text
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The whole userinfo of every URL in ``text`` masked (``TOKEN:x-oauth-basic@`` too)."""
+    return redact_urls(text)
 
 
 def mask_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ provided by plugins through ``softwareupdate_check_config`` -> check overlays (f
 that exist) -> the user's ``checks`` section -> the persisted per-target state (tracked
 ``current``, channel choice).
 The global ``pip_command`` and ``plugin_folder`` settings are filled into every check that
-lacks its own, so updaters only read ``check["pip_command"]``/``check["plugin_folder"]``.
+lacks its own, and ``max_pages`` into every release-list check (:data:`PAGED_TYPES`), so
+updaters and checks only read the check config. Each merged config is then validated like
+the user's ``checks`` entries; one that fails is that target's error, never the round's.
 
 A target answered by the version cache costs no import, no HTTP machinery and no thread.
 """
@@ -50,6 +52,7 @@ from .models import (
 from .overlays import OVERLAYS_FILE, OverlaySource
 from .plugins import collect
 from .protocols import host_call
+from .settings import validate_check
 from .state import STATE_FILE, StateStore, TargetState
 from .updaters import select_method
 from .util import accepted_keywords, pick_keywords
@@ -64,6 +67,9 @@ COMMIT_TYPES = frozenset(
 #: Check types whose installed version is only known from ``current``: a successful update
 #: records the version it installed, so the next check does not offer it again.
 CURRENT_TRACKING_TYPES = COMMIT_TYPES | {"httpheader", "jsondata"}
+#: Check types that page through a release list and read ``max_pages``: the global setting
+#: is filled into these only, so other targets' configs (and cache digests) stay as written.
+PAGED_TYPES = frozenset({"github_release", "forgejo_release", "codeberg_release", "gitlab_release"})
 
 
 @attrs.frozen
@@ -107,31 +113,58 @@ def fill(template: str, values: Mapping[str, Optional[str]]) -> str:
 
 
 def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
-    """The channels of a check that defines ``stable_branch`` and ``prerelease_branches``."""
+    """The channels of a check that defines ``stable_branch`` and ``prerelease_branches``.
+
+    Malformed channel entries (no string ``branch``, odd ``name``/``commitish``) are skipped
+    or repaired rather than raised on: a status must be built for every target.
+    """
     stable = check.get("stable_branch")
     pre = check.get("prerelease_branches")
     if stable is None or pre is None:
         return None  # the common case, without the costlier isinstance(..., Mapping)
-    if not isinstance(stable, Mapping) or not isinstance(pre, list) or not stable.get("branch"):
+    if not isinstance(pre, list):
         return None
-
-    def channel(raw: Mapping[str, Any]) -> ReleaseChannel:
-        commitish = raw.get("commitish") or [raw["branch"]]
-        if isinstance(commitish, str):
-            commitish = [commitish]
-        return ReleaseChannel(
-            branch=str(raw["branch"]),
-            name=str(raw.get("name") or raw["branch"]),
-            commitish=tuple(str(c) for c in commitish),
-        )
-
-    available = [channel(stable)]
-    available += [channel(p) for p in pre if isinstance(p, Mapping) and p.get("branch")]
-    current = available[0].branch
+    first = _channel(stable)
+    if first is None:
+        return None
+    available = [first]
+    for raw in pre:
+        channel = _channel(raw)
+        if channel is not None:
+            available.append(channel)
+    current = first.branch
     wanted = check.get("prerelease_channel")
     if check.get("prerelease") and wanted and any(c.branch == wanted for c in available):
         current = str(wanted)
-    return ReleaseChannels(available=tuple(available), current=current, stable=available[0].branch)
+    return ReleaseChannels(available=tuple(available), current=current, stable=first.branch)
+
+
+def _channel(raw: Any) -> Optional[ReleaseChannel]:
+    """One channel entry as a ReleaseChannel; None when it has no string ``branch``."""
+    if not isinstance(raw, Mapping):
+        return None
+    branch = raw.get("branch")
+    if not isinstance(branch, str) or not branch:
+        return None
+    name = raw.get("name")
+    commitish = raw.get("commitish")
+    if isinstance(commitish, str):
+        commitish = [commitish]
+    elif isinstance(commitish, (list, tuple)):
+        commitish = [c for c in commitish if isinstance(c, str) and c]
+    else:
+        commitish = None
+    return ReleaseChannel(
+        branch=branch,
+        name=name if isinstance(name, str) and name else branch,
+        commitish=tuple(commitish or [branch]),
+    )
+
+
+def _origin(name: str, owners: Mapping[str, Any]) -> str:
+    """Where the base of ``name``'s effective config came from, for error messages."""
+    owner = owners.get(name)
+    return "effective check config" + (f" (provided by plugin {owner})" if owner else "")
 
 
 class _OncePerRound:
@@ -242,6 +275,15 @@ class CheckRunner:
                 cfg["pip_command"] = settings.pip_command
             if settings.plugin_folder is not None and "plugin_folder" not in cfg:
                 cfg["plugin_folder"] = settings.plugin_folder
+            if "max_pages" not in cfg and cfg["type"] in PAGED_TYPES:
+                cfg["max_pages"] = settings.max_pages
+            try:
+                # plugin, overlay and host configs get the check the user's entries got
+                cfg = validate_check(name, cfg, source=_origin(name, owners))
+            except ConfigurationInvalid as exc:
+                log.warning("target %s cannot be checked: %s", name, exc)
+                problems[name] = f"invalid check config: {exc}"
+                continue
             checks[name] = cfg
         return Resolved(checks, problems, states, ignored)
 

@@ -24,7 +24,7 @@ from typing import Callable, Optional, Union
 from packaging.version import InvalidVersion, Version
 
 from .exceptions import UpdateAlreadyInProgress
-from .protocols import host_call
+from .protocols import host_answer
 from .settings import Settings
 
 #: Name of the lock file in the data folder.
@@ -70,9 +70,13 @@ def throttled_reason(host: object, ignore_throttled: bool) -> Optional[str]:
     """Why a throttled host refuses updates, or None (also when throttling is ignored)."""
     if ignore_throttled:
         return None
-    if host_call(host, "is_throttled"):
-        return "the system is throttled (under-voltage or overheating); updates are unsafe"
-    return None
+    failures: list[Exception] = []
+    # a host that cannot answer is treated as throttled: refusing is the safe side
+    if not host_answer(host, "is_throttled", True, on_error=failures.append):
+        return None
+    if failures:
+        return f"the host could not tell whether it is throttled: {failures[0]}"
+    return "the system is throttled (under-voltage or overheating); updates are unsafe"
 
 
 def environment_pip_version() -> Optional[str]:

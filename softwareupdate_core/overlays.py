@@ -6,11 +6,18 @@ repository for a plugin that moved). It is cached in the data folder for
 is unreachable or the answer is malformed, the overlays are ignored and the reason logged;
 a failed fetch is not retried before the TTL runs out (unless forced), so an unreachable
 overlay server never slows every round down.
+
+Overlays are remote data, so they may only set the keys in :data:`OVERLAY_KEYS`: those that
+say where a component now lives and how it is shown (what OctoPrint publishes them for:
+moved repositories and changed archive URLs). Anything that decides where requests and
+credentials go (``api_url``), what runs (``command``, ``update_script``, ``pip_command``) or
+which check or updater is used (``type``, ``method``) stays with the host, plugins and user.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -22,6 +29,7 @@ import attrs
 from .cache import read_document, write_document
 from .exceptions import NetworkError, SoftwareUpdateError
 from .http import HttpClient
+from .settings import validate_check
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +69,77 @@ class OverlayDocument:
             return None
 
 
+#: The keys an overlay may set. Repository coordinates (``user``, ``repo``, ``branch``,
+#: ``package``, ``project``), the ``pip`` requirement or archive URL, how the target is shown
+#: (``displayName``, ``release_notes``), its release channels, and switching it off
+#: (``disabled``, ``compatible``). Not ``api_url``/``web_url``/``index_url`` and friends: they
+#: decide where credentials are sent.
+OVERLAY_KEYS = frozenset(
+    {
+        "user",
+        "repo",
+        "branch",
+        "package",
+        "project",
+        "displayName",
+        "release_notes",
+        "stable_branch",
+        "prerelease_branches",
+        "pip",
+        "disabled",
+        "compatible",
+    }
+)
+
+#: A ``pip`` value an overlay may give: an https URL, or a plain requirement (``name==1.0``,
+#: ``name=={target_version}``) that starts with a letter or digit and has no whitespace, no
+#: path separators and no scheme, so it can be neither a pip option nor a local path.
+_OVERLAY_PIP = re.compile(r"https://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9][^\s\x00-\x1f\x7f/\\:]*")
+
+
+def _value_problem(target: str, key: str, value: Any) -> Optional[str]:
+    """Why an overlay's ``value`` for ``key`` is unusable, or None when it is fine."""
+    if value is None:
+        return f"{key} is null"
+    try:
+        validate_check(target, {key: value}, source="check overlay")
+    except SoftwareUpdateError as exc:
+        return str(exc)
+    if key == "pip" and isinstance(value, str) and not _OVERLAY_PIP.fullmatch(value):
+        return f"pip {value[:60]!r} is neither an https:// URL nor a plain requirement"
+    return None
+
+
+def sanitize_overlay(target: str, config: Mapping[Any, Any]) -> dict[str, Any]:
+    """The allowed, well-typed keys of one target's overlay; the rest is dropped and logged."""
+    kept: dict[str, Any] = {}
+    refused: list[str] = []
+    problems: list[str] = []
+    for raw_key, value in config.items():
+        key = str(raw_key)
+        if key not in OVERLAY_KEYS:
+            refused.append(key)
+            continue
+        problem = _value_problem(target, key, value)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        kept[key] = value
+    if refused or problems:
+        reasons = []
+        if refused:
+            # repr: key names are remote text and must not forge log lines
+            reasons.append(f"not allowed in overlays: {', '.join(map(repr, sorted(refused)))}")
+        reasons.extend(problems)
+        log.warning("check overlay for %r: keys dropped (%s)", target, "; ".join(reasons))
+    return kept
+
+
 def parse_overlays(data: Any) -> dict[str, dict[str, Any]]:
-    """Validate an overlay document; raises ValueError naming what is wrong."""
+    """Validate an overlay document; raises ValueError naming what is wrong.
+
+    Each target's overlay keeps only its allowed, well-typed keys (:func:`sanitize_overlay`).
+    """
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a JSON object of target -> config, got {type(data).__name__}")
     result: dict[str, dict[str, Any]] = {}
@@ -70,7 +147,7 @@ def parse_overlays(data: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(config, Mapping):
             log.warning("check overlay for %r ignored: not an object", target)
             continue
-        result[str(target)] = {str(k): v for k, v in config.items()}
+        result[str(target)] = sanitize_overlay(str(target), config)
     return result
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Protocol, Union, runtime_checkable
 
 from .models import VersionInformation
+
+log = logging.getLogger(__name__)
 
 #: Called with an event name (see ``softwareupdate_core.events``) and its payload.
 EventSink = Callable[[str, Mapping[str, Any]], None]
@@ -98,3 +101,25 @@ def host_call(host: object, name: str, *args: Any) -> Any:
     if method is None:
         method = getattr(DefaultHost(), name)
     return method(*args)
+
+
+def host_answer(
+    host: object,
+    name: str,
+    fallback: bool,
+    *,
+    on_error: Optional[Callable[[Exception], None]] = None,
+) -> bool:
+    """``host.<name>()`` as a bool; when the host's method raises, log it and return ``fallback``.
+
+    A host callback is code we do not control: its bug must not escape an update round. The
+    caller picks the safe ``fallback`` (e.g. "busy" makes a round wait); ``on_error`` gets the
+    exception when the caller wants to say why.
+    """
+    try:
+        return bool(host_call(host, name))
+    except Exception as exc:
+        log.exception("the host's %s() failed; assuming %s", name, fallback)
+        if on_error is not None:
+            on_error(exc)
+        return fallback

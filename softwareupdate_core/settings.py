@@ -2,7 +2,8 @@
 
 Load them from a mapping, from a YAML file holding a bare section, or from a whole OctoPrint
 ``config.yaml``. Wrong types raise :class:`ConfigurationInvalid` naming the file and key
-path; unknown keys are kept (``extra`` and inside each check) and passed on to checks.
+path; unknown keys are kept: inside a check they reach the check with its config, at the
+top level they stay in ``Settings.extra`` for the host.
 Secrets (credentials, passwords and tokens inside checks) never appear in a ``repr``.
 """
 
@@ -92,6 +93,7 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "sha256": _STR,
     "verify": _LIST_OR_STR,
     "timeout": _INT,
+    "update_timeout": _INT,
     "max_pages": _INT,
 }
 
@@ -451,6 +453,15 @@ def _parse_check(checker: _Checker, check: Any) -> dict[str, Any]:
     if result.get("stable_branch") is not None:
         _check_channel(checker.below("stable_branch"), result["stable_branch"])
     return result
+
+
+def validate_check(name: str, check: Any, source: Optional[str] = None) -> dict[str, Any]:
+    """Type-check one check config as the ``checks`` section's entries are checked.
+
+    For configs from elsewhere (plugins, overlays, the host's defaults): returns a copy with
+    string keys, or raises :class:`ConfigurationInvalid` naming ``checks.<name>.<key>``.
+    """
+    return _parse_check(_Checker(source, f"checks.{name}"), check)
 
 
 def _check_channel(checker: _Checker, channel: Any) -> None:

@@ -41,7 +41,8 @@ from .guards import (
     throttled_reason,
 )
 from .models import CheckReport, TargetStatus, UpdateLogEntry, UpdateReport, UpdateResult
-from .protocols import host_call
+from .protocols import host_answer
+from .redact import redact_urls
 from .restart import perform_restart, restart_kind, strongest
 from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from .updaters import select_method
@@ -196,7 +197,7 @@ class UpdateRunner:
             order=plan.order,
             restart=strongest(u.restart for u in plan.updates),
             refused=refused,
-            queued=bool(plan.updates) and bool(host_call(self._ctx.host, "is_busy")),
+            queued=bool(plan.updates) and self._host_busy(),
         )
 
     def cancel_queue(self) -> bool:
@@ -244,7 +245,7 @@ class UpdateRunner:
         if not plan.updates:
             return UpdateReport(results=dict(plan.left_out)), None
 
-        queued = bool(host_call(self._ctx.host, "is_busy"))
+        queued = self._host_busy()
         if queued:
             if not self._wait_until_idle(plan.order):
                 return self._refuse(CANCELLED, plan, queued=True), None
@@ -252,7 +253,7 @@ class UpdateRunner:
             if reason is not None:
                 return self._refuse(reason, plan, queued=True), None
 
-        online = bool(host_call(self._ctx.host, "is_online"))
+        online = host_answer(self._ctx.host, "is_online", True)
         self._ctx.emit(events.UPDATE_STARTED, {"targets": list(plan.order)})
         results: dict[str, UpdateResult] = {}
         stopped_by: Optional[str] = None
@@ -285,6 +286,7 @@ class UpdateRunner:
     def _refuse(
         self, reason: str, plan: Optional[Plan] = None, *, queued: bool = False
     ) -> UpdateReport:
+        reason = redact_urls(reason)
         log.warning("update round refused: %s", reason)
         order = () if plan is None else plan.order
         return UpdateReport(order=order, refused=reason, queued=queued)
@@ -313,7 +315,7 @@ class UpdateRunner:
         self._ctx.emit(events.UPDATE_QUEUED, {"targets": list(order)})
         log.info("host is busy, update of %s queued", ", ".join(order))
         try:
-            while host_call(self._ctx.host, "is_busy"):
+            while self._host_busy():
                 if event.wait(interval):
                     self._ctx.emit(events.UPDATE_QUEUE_CANCELLED, {"targets": list(order)})
                     return False
@@ -331,16 +333,14 @@ class UpdateRunner:
         updates: list[PlannedUpdate] = []
         left_out: dict[str, UpdateResult] = {}
 
-        def leave(name: str, text: str) -> None:
-            left_out[name] = UpdateResult(name, False, text=text, outcome=SKIPPED)
+        def leave(name: str, text: str, outcome: str = SKIPPED) -> None:
+            left_out[name] = UpdateResult(name, False, text=redact_urls(text), outcome=outcome)
 
         for name in names if names is not None else list(report.targets):
             status = report.targets.get(name)
             check = checks.get(name)
             if status is None or check is None:
-                left_out[name] = UpdateResult(
-                    name, False, text=f"no check configured for {name!r}", outcome=FAILED
-                )
+                leave(name, f"no check configured for {name!r}", FAILED)
                 continue
             if status.disabled:
                 leave(name, f"disabled: {status.disabled}")
@@ -351,12 +351,7 @@ class UpdateRunner:
             info = status.information
             if status.error is not None or info is None:
                 # not updated because of an error: the round must not look successful
-                left_out[name] = UpdateResult(
-                    name,
-                    False,
-                    text=f"its check failed ({status.error}): {status.error_message}",
-                    outcome=FAILED,
-                )
+                leave(name, f"its check failed ({status.error}): {status.error_message}", FAILED)
                 continue
             if not status.update_available and not force:
                 leave(name, "already up to date")
@@ -373,7 +368,16 @@ class UpdateRunner:
                 updater = self._ctx.registry.updater(method)
                 possible = bool(updater.can_perform_update(name, check, online=online))
             except SoftwareUpdateError as exc:
-                left_out[name] = UpdateResult(name, False, text=str(exc), outcome=FAILED)
+                leave(name, str(exc), FAILED)
+                continue
+            except Exception as exc:  # a third-party updater's bug fails its target, not the round
+                log.exception("updater %s cannot tell whether it can update %s", method, name)
+                leave(
+                    name,
+                    f"the {method} method failed to say whether it can update: "
+                    f"{type(exc).__name__}: {exc}",
+                    FAILED,
+                )
                 continue
             if not possible:
                 leave(
@@ -417,6 +421,7 @@ class UpdateRunner:
                 outcome, text = self._roll_back(planned, updater, problem, log_cb, online=online)
         if problem is not None and outcome == UPDATED:
             outcome, text = FAILED, problem
+        text = redact_urls(text)
 
         success = outcome == UPDATED
         if success:
@@ -552,6 +557,7 @@ class UpdateRunner:
                 lines = [lines]
             for line in lines:
                 text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+                text = redact_urls(text)
                 log.debug("%s [%s] %s", target, stream or "message", text)
                 self._ctx.emit(
                     events.UPDATE_LOG_LINE,
@@ -559,6 +565,11 @@ class UpdateRunner:
                 )
 
         return log_cb
+
+    def _host_busy(self) -> bool:
+        """Whether the host is busy; a host that cannot tell counts as busy (the round waits,
+        and the queue can be cancelled)."""
+        return host_answer(self._ctx.host, "is_busy", True)
 
     def _host_target(self) -> str:
         return str(self._ctx.settings.extra.get("host_target") or DEFAULT_HOST_TARGET)

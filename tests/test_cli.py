@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from softwareupdate_core import events
 from softwareupdate_core._cli_render import ProgressLine, mask_secrets
 from softwareupdate_core.cli import EXIT_UPDATES_AVAILABLE, cli
+from tests.clirunner import runner
 from tests.httpserver import FakeServer, Reply
 
 SCRIPT = Path(sys.executable).with_name("softwareupdate")
@@ -44,21 +45,21 @@ def run(tmp_path: Path, config: Path | None, *args: str) -> Result:
     base = ["--data-folder", str(tmp_path / "data")]
     if config is not None:
         base = ["--config", str(config), *base]
-    return CliRunner().invoke(cli, [*base, *args])
+    return runner().invoke(cli, [*base, *args])
 
 
 def test_version_prints_the_package_version() -> None:
     """``--version`` prints the program name and version and exits 0."""
     from softwareupdate_core import __version__
 
-    result = CliRunner().invoke(cli, ["--version"])
+    result = runner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == f"softwareupdate, version {__version__}"
 
 
 def test_help_lists_every_command() -> None:
     """``--help`` lists check, update, log, channels and config."""
-    result = CliRunner().invoke(cli, ["--help"])
+    result = runner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     for command in ("check", "update", "log", "channels", "config"):
         assert f"  {command} " in result.stdout
@@ -134,7 +135,7 @@ def test_warm_cache_check_imports_no_http_machinery(tmp_path: Path) -> None:
 def test_console_script_version_matches_click_version_option() -> None:
     """The fast ``--version`` path prints exactly what click's version option prints."""
     fast = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, check=True)
-    slow = CliRunner().invoke(cli, ["--version"])
+    slow = runner().invoke(cli, ["--version"])
     assert fast.stdout == slow.stdout
 
 
@@ -246,7 +247,7 @@ def test_broken_config_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     """``--debug`` adds the traceback of an expected error."""
     missing = tmp_path / "missing.yaml"
-    result = CliRunner().invoke(cli, ["--debug", "--config", str(missing), "check"])
+    result = runner().invoke(cli, ["--debug", "--config", str(missing), "check"])
     assert result.exit_code == 1
     assert "Traceback" in result.stderr
     assert "ConfigurationInvalid" in result.stderr
@@ -254,7 +255,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_usage_error_exits_2() -> None:
     """An unknown option is a usage error with exit status 2."""
-    result = CliRunner().invoke(cli, ["check", "--no-such-option"])
+    result = runner().invoke(cli, ["check", "--no-such-option"])
     assert result.exit_code == 2
 
 
@@ -344,7 +345,7 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
     assert shown["checks"]["private"]["api_password"] == "***"
     assert shown["checks"]["private"]["api_user"] == "me"
     assert shown["credentials"]["github"] == "***"
-    assert shown["checks"]["private"]["pip"] == "https://me:***@example.com/{target_version}.zip"
+    assert shown["checks"]["private"]["pip"] == "https://***@example.com/{target_version}.zip"
 
 
 def test_mask_secrets_keeps_plain_values() -> None:
@@ -391,7 +392,7 @@ def test_channels_of_unknown_target_fail(tmp_path: Path) -> None:
 
 def test_channels_requires_a_target() -> None:
     """channels without a target is a usage error."""
-    assert CliRunner().invoke(cli, ["channels"]).exit_code == 2
+    assert runner().invoke(cli, ["channels"]).exit_code == 2
 
 
 # --- update: a real update script that records what it was asked to do -----------------

@@ -63,6 +63,21 @@ def test_a_throttled_host_refuses_unless_ignored() -> None:
     assert throttled_reason(object(), ignore_throttled=False) is None
 
 
+class _BrokenHost:
+    def is_throttled(self) -> bool:
+        raise ConnectionError("vcgencmd is gone")
+
+
+def test_a_host_that_cannot_tell_whether_it_is_throttled_refuses_with_the_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``is_throttled`` raising refuses updates, says why, and logs the traceback."""
+    reason = throttled_reason(_BrokenHost(), ignore_throttled=False)
+    assert reason == "the host could not tell whether it is throttled: vcgencmd is gone"
+    assert any(r.exc_info and "is_throttled" in r.getMessage() for r in caplog.records)
+    assert throttled_reason(_BrokenHost(), ignore_throttled=True) is None
+
+
 def test_python_below_the_minimum_refuses() -> None:
     """A Python older than ``minimum_python`` refuses; the running one passes ``3.0``."""
     assert python_reason("3.0") is None

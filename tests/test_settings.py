@@ -17,6 +17,7 @@ from softwareupdate_core.settings import (
     default_checks,
     load_yaml,
     parse_document,
+    validate_check,
 )
 
 
@@ -500,3 +501,33 @@ def test_bare_sections_have_no_default_checks(tmp_path: Path) -> None:
     """Only a whole OctoPrint config brings OctoPrint's defaults; a bare section does not."""
     settings = Settings.from_yaml(write(tmp_path, "checks: {}\n"))
     assert settings.default_checks == {}
+
+
+# --- validate_check (configs from plugins, overlays, hosts) ---------------------------------
+
+
+def test_validate_check_names_the_check_key_and_source() -> None:
+    """validate_check raises ConfigurationInvalid naming the source and checks.<name>.<key>."""
+    with pytest.raises(ConfigurationInvalid) as info:
+        validate_check("plug", {"type": "fake", "stable_branch": {"branch": "s", "commitish": 5}})
+    assert info.value.key == "checks.plug.stable_branch.commitish"
+    with pytest.raises(ConfigurationInvalid) as info:
+        validate_check("plug", {"prerelease": "maybe"}, source="plugin X")
+    assert str(info.value).startswith("plugin X: checks.plug.prerelease: expected a boolean")
+
+
+def test_validate_check_returns_a_copy_with_unknown_keys() -> None:
+    """A valid config comes back as an equal copy; unknown keys and callables pass."""
+    check: dict[str, Any] = {"type": "github_release", "custom_compare": len, "x": [1]}
+    result = validate_check("t", check)
+    assert result == check and result is not check
+
+
+def test_validate_check_agrees_with_the_checks_section() -> None:
+    """The same entry fails in the checks section and in validate_check, at the same key."""
+    bad = {"type": "fake", "release_compare": "sideways"}
+    with pytest.raises(ConfigurationInvalid) as from_section:
+        Settings.from_mapping({"checks": {"t": bad}})
+    with pytest.raises(ConfigurationInvalid) as direct:
+        validate_check("t", bad)
+    assert from_section.value.key == direct.value.key == "checks.t.release_compare"

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from softwareupdate_core.exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from softwareupdate_core.exceptions import (
+    CannotUpdateOffline,
+    ConfigurationInvalid,
+    ScriptError,
+    UpdateError,
+)
 from softwareupdate_core.updaters import pip
 from tests.wheels import build_wheel, make_venv
 
@@ -332,3 +338,49 @@ def test_installed_version_of_running_environment() -> None:
 
     assert pip.installed_version({}, "attrs") == attrs.__version__
     assert pip.installed_version({}, "no-such-distribution-xyz") is None
+
+
+# A pip that never finishes (it would hold the update lock forever without a timeout).
+HANGING_PIP = "import time\ntime.sleep(120)\n"
+
+
+def test_a_pip_run_past_update_timeout_is_stopped_promptly(tmp_path: Path) -> None:
+    """A pip run longer than ``update_timeout`` is killed and fails naming the timeout."""
+    script = tmp_path / "hang.py"
+    script.write_text(HANGING_PIP)
+    check = {"pip": "pkg", "pip_command": [sys.executable, str(script)], "update_timeout": 0.5}
+    started = time.monotonic()
+    with pytest.raises(UpdateError, match=r"did not finish within 0\.5 seconds \(update_timeout\)"):
+        pip.perform_update("demo", check, "1.0")
+    assert time.monotonic() - started < 30
+
+
+def test_update_timeout_defaults_to_an_hour() -> None:
+    """Without ``update_timeout`` a pip run may take 3600 seconds; a number is taken as given."""
+    assert pip.update_timeout({}) == 3600.0
+    assert pip.update_timeout({"update_timeout": 90}) == 90.0
+
+
+@pytest.mark.parametrize("value", ["soon", 0, -5, True, [10], float("nan")])
+def test_an_invalid_update_timeout_is_a_configuration_error(recorder: Recorder, value: Any) -> None:
+    """A non-positive or non-numeric ``update_timeout`` names the key and runs nothing."""
+    check = {"pip": "pkg", "pip_command": recorder.command, "update_timeout": value}
+    with pytest.raises(ConfigurationInvalid, match="update_timeout"):
+        pip.perform_update("demo", check, "1.0")
+    assert recorder.calls() == []
+
+
+def test_url_credentials_are_masked_in_pip_messages(tmp_path: Path) -> None:
+    """The logged call line and the ScriptError of a failing pip show no URL credentials."""
+    script = tmp_path / "fail.py"
+    script.write_text("import sys\nsys.exit(2)\n")
+    check = {
+        "pip": "pkg @ https://bob:SECRETTOKEN@127.0.0.1:9/pkg-{target_version}.zip",
+        "pip_command": [sys.executable, str(script)],
+    }
+    log = Log()
+    with pytest.raises(ScriptError) as info:
+        pip.perform_update("demo", check, "1.0", log_cb=log)
+    assert "https://***@127.0.0.1:9/pkg-1.0.zip" in str(info.value)
+    assert "https://***@127.0.0.1:9/pkg-1.0.zip" in log.stream("call")[-1]
+    assert "SECRETTOKEN" not in repr(log.entries) + str(info.value) + info.value.command

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from softwareupdate_core.exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from softwareupdate_core.exceptions import (
+    CannotUpdateOffline,
+    ConfigurationInvalid,
+    ScriptError,
+    UpdateError,
+)
 from softwareupdate_core.updaters import update_script
 
 HOSTILE_VERSIONS = [
@@ -282,3 +288,47 @@ def test_offline_needs_offline_flag(repo: Path, scripts: Path) -> None:
     assert update_script.can_perform_update("demo", offline, online=False)
     update_script.perform_update("demo", offline, "2.0", online=False)
     assert [c["name"] for c in calls(scripts)] == ["update"]
+
+
+def test_a_script_past_update_timeout_is_stopped_promptly(repo: Path, tmp_path: Path) -> None:
+    """A script running longer than ``update_timeout`` is killed and fails naming the timeout."""
+    hang = tmp_path / "hang.py"
+    hang.write_text("import time\ntime.sleep(120)\n")
+    check = {
+        "update_script": ["{python}", str(hang)],
+        "update_folder": str(repo),
+        "update_timeout": 0.5,
+    }
+    started = time.monotonic()
+    with pytest.raises(UpdateError, match=r"did not finish within 0\.5 seconds \(update_timeout\)"):
+        update_script.perform_update("demo", check, "2.0")
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("value", ["1h", 0, -1, False, {"s": 1}])
+def test_an_invalid_update_timeout_runs_no_script(repo: Path, scripts: Path, value: Any) -> None:
+    """A non-positive or non-numeric ``update_timeout`` is a ConfigurationInvalid naming the key."""
+    check = {
+        "update_script": record(scripts, "update"),
+        "update_folder": str(repo),
+        "update_timeout": value,
+    }
+    with pytest.raises(ConfigurationInvalid, match="update_timeout"):
+        update_script.perform_update("demo", check, "2.0")
+    assert calls(scripts) == []
+
+
+def test_url_credentials_are_masked_in_a_failing_script(repo: Path, tmp_path: Path) -> None:
+    """A script given a URL with a token logs its call line and fails without the token."""
+    fail = tmp_path / "fail.py"
+    fail.write_text("import sys\nsys.exit(4)\n")
+    check = {
+        "update_script": ["{python}", str(fail), "https://SECRETTOKEN@127.0.0.1:9/r.git"],
+        "update_folder": str(repo),
+    }
+    log = Log()
+    with pytest.raises(ScriptError) as info:
+        update_script.perform_update("demo", check, "2.0", log_cb=log)
+    assert info.value.returncode == 4
+    assert "https://***@127.0.0.1:9/r.git" in log.stream("call")[0]
+    assert "SECRETTOKEN" not in repr(log.entries) + str(info.value)

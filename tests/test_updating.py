@@ -22,7 +22,14 @@ from softwareupdate_core.models import (
     VersionRef,
 )
 from softwareupdate_core.updating import CANCELLED, UpdateRunner
-from tests.update_fakes import Recorder, RoundPlugin, Versions, check, make_manager
+from tests.update_fakes import (
+    Recorder,
+    RecordingUpdater,
+    RoundPlugin,
+    Versions,
+    check,
+    make_manager,
+)
 
 OUTDATED = ("1.0", "2.0")
 CURRENT = ("2.0", "2.0")
@@ -500,3 +507,148 @@ def test_a_built_in_update_method_runs_in_the_round(tmp_path: Path) -> None:
     assert report.results["nap"].outcome == "updated"
     assert report.restart is None
     assert [p["target"] for p in recorder.of(events.UPDATE_LOG_LINE)] != []
+
+
+class CrashingPossibleUpdater(RecordingUpdater):
+    """A third-party updater whose ``can_perform_update`` has a bug for the target ``bad``."""
+
+    def can_perform_update(
+        self, target: str, check: Mapping[str, Any], online: bool = True
+    ) -> bool:
+        if target == "bad":
+            raise RuntimeError("plugin bug")
+        return True
+
+
+def test_an_updater_crashing_in_can_perform_update_fails_only_its_target(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A RuntimeError from can_perform_update leaves that target out as failed; others update."""
+    versions = Versions(bad=OUTDATED, good=OUTDATED)
+    plugin = RoundPlugin(versions, CrashingPossibleUpdater(versions))
+    with make_manager(tmp_path, plugin, {"bad": check(), "good": check()}) as manager:
+        plan = manager.plan_update()
+        report = manager.update()
+    for result in (plan.results["bad"], report.results["bad"]):
+        assert result.outcome == "failed"
+        assert "RuntimeError: plugin bug" in result.text
+    assert plan.order == ("good",) and plan.results["good"].outcome == "planned"
+    assert report.order == ("good",) and report.results["good"].outcome == "updated"
+    assert plugin.updater.targets() == ["good"]
+    assert versions.installed == {"bad": "1.0", "good": "2.0"}
+    assert any(r.exc_info and "bad" in r.getMessage() for r in caplog.records)
+
+
+class BrokenHost:
+    """A host whose every callback raises, as a host losing its backend connection would."""
+
+    def __init__(self) -> None:
+        self.busy_polls = 0
+
+    def is_busy(self) -> bool:
+        self.busy_polls += 1
+        raise ConnectionError("printer link lost")
+
+    def is_online(self) -> bool:
+        raise ConnectionError("no route")
+
+
+def test_a_host_that_cannot_say_whether_it_is_busy_queues_the_round(tmp_path: Path) -> None:
+    """is_busy raising does not escape update() or plan(): the round waits until cancelled."""
+    versions = Versions(a=OUTDATED)
+    plugin = RoundPlugin(versions)
+    host = BrokenHost()
+    recorder = Recorder()
+    with make_manager(
+        tmp_path, plugin, {"a": check()}, events=recorder, host=host, busy_poll_interval=0.01
+    ) as manager:
+        assert manager.plan_update().queued
+        thread, box = _run_in_thread(manager.update)
+        assert recorder.wait_for(events.UPDATE_QUEUED)
+        assert manager.cancel_queued_update() is True
+        thread.join(30)
+    assert "error" not in box
+    report = box["result"]
+    assert report.refused == CANCELLED and report.queued
+    assert plugin.updater.calls == []
+    assert host.busy_polls >= 2
+
+
+def test_a_host_whose_is_online_raises_is_assumed_online(tmp_path: Path) -> None:
+    """is_online raising is logged and the round runs as online."""
+
+    class OfflineUnknown:
+        def is_online(self) -> bool:
+            raise ConnectionError("no route")
+
+    versions = Versions(a=OUTDATED)
+    plugin = RoundPlugin(versions)
+    with make_manager(tmp_path, plugin, {"a": check()}, host=OfflineUnknown()) as manager:
+        report = manager.update()
+    assert report.results["a"].outcome == "updated"
+
+
+def test_a_host_whose_is_throttled_raises_refuses_the_round(tmp_path: Path) -> None:
+    """is_throttled raising refuses the round with a reason naming the host's error."""
+
+    class ThrottleUnknown:
+        def is_throttled(self) -> bool:
+            raise ConnectionError("vcgencmd is gone")
+
+    versions = Versions(a=OUTDATED)
+    plugin = RoundPlugin(versions)
+    with make_manager(tmp_path, plugin, {"a": check()}, host=ThrottleUnknown()) as manager:
+        report = manager.update()
+        plan = manager.plan_update()
+    expected = "the host could not tell whether it is throttled: vcgencmd is gone"
+    assert report.refused == expected and plan.refused == expected
+    assert plugin.updater.calls == []
+
+
+# A fake pip: prints its arguments to stdout and stderr, then fails.
+NOISY_FAILING_PIP = """\
+import sys
+print("Collecting", *sys.argv[1:])
+print("ERROR: cannot fetch", sys.argv[-1], file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_url_credentials_never_reach_events_the_update_log_or_the_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pip URL with a token is masked in log lines, the failure reason, the log and the report."""
+    caplog.set_level("DEBUG")
+    fake_pip = tmp_path / "fake_pip.py"
+    fake_pip.write_text(NOISY_FAILING_PIP)
+    secret_url = "https://bob:SECRETTOKEN@127.0.0.1:9/p-{target_version}.zip"
+    token_url = "https://SECRETTOKEN@127.0.0.1:9/q-{target_version}.zip"
+    checks = {
+        name: check(
+            method="pip",
+            pip=f"{name} @ {url}",
+            pip_command=[sys.executable, str(fake_pip)],
+            ignorable=True,
+        )
+        for name, url in (("p", secret_url), ("q", token_url))
+    }
+    versions = Versions(p=OUTDATED, q=OUTDATED)
+    recorder = Recorder()
+    data = tmp_path / "data"
+    with make_manager(data, RoundPlugin(versions), checks, events=recorder) as manager:
+        report = manager.update()
+        entries = manager.update_log()
+    assert [report.results[t].outcome for t in ("p", "q")] == ["failed", "failed"]
+    lines = [p["line"] for p in recorder.of(events.UPDATE_LOG_LINE)]
+    assert any("https://***@127.0.0.1:9/p-2.0.zip" in line for line in lines)
+    assert any("https://***@127.0.0.1:9/q-2.0.zip" in line for line in lines)
+    assert "***@127.0.0.1:9/p-2.0.zip" in report.results["p"].text
+    assert [e.success for e in entries] == [False, False]
+    for where in (
+        repr(recorder.events),
+        repr(report),
+        repr(entries),
+        (data / "update_log.json").read_text(),
+        caplog.text,
+    ):
+        assert "SECRETTOKEN" not in where

@@ -12,12 +12,15 @@ Config keys of a check:
 * ``force_reinstall``: always pass ``--force-reinstall`` (as does ``force=True``).
 * ``offline``: true when the requirement installs without network (local files), so the
   update may run while the host is offline.
+* ``update_timeout``: seconds each pip run may take before it is stopped (default 3600: a
+  Raspberry Pi building a wheel can take long). The ``update_script`` method uses it too.
 
 If pip reports that the requested version is already installed (for example a commit-based
 check whose package version did not change), pip runs a second time with
 ``--force-reinstall --no-deps``. ``--user`` is added only when the target environment's
 site-packages is not writable and its user site is enabled. No shell is ever involved and
-the target version is validated before anything runs.
+the target version is validated before anything runs. Credentials in the requirement's URL
+are masked in every message (:func:`~softwareupdate_core.redact.redact_urls`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from typing import Any, Optional
 import attrs
 
 from ..exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from ..redact import redact_urls
 from ..util import CommandResult, LogCallback, render_command, run_command, split_command
+from ._commands import command_failure, update_timeout
 from ._hostile import check_remote_value
 
 #: Seconds allowed for the small probes run with the target python.
@@ -98,11 +103,14 @@ def perform_update(
 ) -> None:
     """Install the check's requirement for ``target_version`` with pip.
 
-    :raises UpdateError: a hostile version, bad config, or a failed pip run
-        (:class:`~softwareupdate_core.exceptions.ScriptError` with pip's output).
+    :raises UpdateError: a hostile version, bad config, a pip run past ``update_timeout``,
+        or a failed pip run (:class:`~softwareupdate_core.exceptions.ScriptError` with
+        pip's output).
+    :raises ConfigurationInvalid: ``update_timeout`` is not a positive number.
     :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
     """
     version = check_remote_value(target_version)
+    timeout = update_timeout(check)
     if not online and not check.get("offline", False):
         raise CannotUpdateOffline(
             f"{target}: pip needs the network (set offline: true for local requirements)"
@@ -121,10 +129,10 @@ def perform_update(
             _message(log_cb, f"{site.purelib} is not writable, installing with --user")
             options.append("--user")
 
-    result = _pip(command, options, spec, cwd, log_cb)
+    result = _pip(command, options, spec, cwd, log_cb, timeout)
     if not forced and _already_installed(result.stdout):
         _message(log_cb, f"{spec} is already installed, reinstalling it")
-        _pip(command, [*options, "--force-reinstall", "--no-deps"], spec, cwd, log_cb)
+        _pip(command, [*options, "--force-reinstall", "--no-deps"], spec, cwd, log_cb, timeout)
 
 
 def requirement(check: Mapping[str, Any], target_version: str) -> str:
@@ -136,9 +144,9 @@ def requirement(check: Mapping[str, Any], target_version: str) -> str:
     try:
         spec = render_command([template.strip()], values)[0]
     except ValueError as exc:
-        raise UpdateError(f"pip: {exc}") from None
+        raise UpdateError(redact_urls(f"pip: {exc}")) from None
     if spec.startswith("-"):
-        raise UpdateError(f"pip: requirement {spec!r} would be read as an option")
+        raise UpdateError(redact_urls(f"pip: requirement {spec!r} would be read as an option"))
     return spec
 
 
@@ -246,12 +254,17 @@ def _pip(
     spec: str,
     cwd: Optional[str],
     log_cb: Optional[LogCallback],
+    timeout: float,
 ) -> CommandResult:
-    result = run_command([*command, "install", *options, spec], cwd=cwd, log_cb=log_cb, check=False)
+    result = run_command(
+        [*command, "install", *options, spec],
+        cwd=cwd,
+        log_cb=log_cb,
+        check=False,
+        timeout=timeout,
+    )
     if result.returncode != 0:
-        raise ScriptError(
-            result.returncode, result.stdout, result.stderr, command=f"pip install {spec}"
-        )
+        raise command_failure(result, f"pip install {spec}", timeout)
     return result
 
 
@@ -268,4 +281,4 @@ def _already_installed(stdout: str) -> bool:
 
 def _message(log_cb: Optional[LogCallback], text: str) -> None:
     if log_cb is not None:
-        log_cb([text], stream="message")
+        log_cb([redact_urls(text)], stream="message")

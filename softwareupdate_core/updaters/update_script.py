@@ -11,6 +11,7 @@ Config keys of a check:
   there.
 * ``pre_update_script`` / ``post_update_script``: run before / after, same placeholders.
 * ``offline``: true when the script needs no network, so it may run while offline.
+* ``update_timeout``: seconds each script may run before it is stopped (default 3600).
 
 Each line the scripts print goes to ``log_cb`` as it arrives. A script that exits non-zero
 stops the update with a :class:`~softwareupdate_core.exceptions.ScriptError` carrying its
@@ -24,8 +25,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ..exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from ..exceptions import CannotUpdateOffline, UpdateError
 from ..util import Command, LogCallback, render_command, run_command
+from ._commands import command_failure, update_timeout
 from ._hostile import check_remote_value
 
 #: The scripts a check may define, in the order they run.
@@ -53,12 +55,15 @@ def perform_update(
     """Run the pre-update, update and post-update scripts in the update folder.
 
     :raises UpdateError: hostile version or branch, missing script or folder, bad
-        placeholders; :class:`ScriptError` when a script fails.
+        placeholders, a script running past ``update_timeout``; :class:`ScriptError` when a
+        script fails.
+    :raises ConfigurationInvalid: ``update_timeout`` is not a positive number.
     :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
     """
     version = check_remote_value(target_version)
     if not check.get("update_script"):
         raise UpdateError("the check has no 'update_script'")
+    timeout = update_timeout(check)
     if not online and not check.get("offline", False):
         raise CannotUpdateOffline(
             f"{target}: the update script needs the network (set offline: true if it does not)"
@@ -78,11 +83,9 @@ def perform_update(
         (phase, _render(phase, check[phase], values)) for phase in PHASES if check.get(phase)
     ]
     for phase, args in commands:
-        result = run_command(args, cwd=folder, log_cb=log_cb, check=False)
+        result = run_command(args, cwd=folder, log_cb=log_cb, check=False, timeout=timeout)
         if result.returncode != 0:
-            raise ScriptError(
-                result.returncode, result.stdout, result.stderr, command=f"{phase} {args[0]}"
-            )
+            raise command_failure(result, f"{phase} {args[0]}", timeout)
 
 
 def _render(phase: str, command: Command, values: Mapping[str, str]) -> list[str]:
