@@ -20,9 +20,10 @@ from typing import Any, Callable, Optional
 
 import attrs
 
+from .exceptions import SoftwareUpdateError
 from .http import StoredAnswer
 from .models import RemoteRef, VersionInformation, VersionRef
-from .util import atomic_write
+from .util import atomic_write, locked_file
 
 log = logging.getLogger(__name__)
 
@@ -296,13 +297,14 @@ class VersionCache:
         with self._lock:
             if not self._changed:
                 return
-            self._loaded = False
-            self.refresh()  # merge: entries of other targets come from disk
             try:
-                write_document(
-                    self.path, self.KIND, {t: e.as_dict() for t, e in self._entries.items()}
-                )
-            except OSError as exc:
+                with locked_file(self.path):  # no other writer between our read and write
+                    self._loaded = False
+                    self.refresh()  # merge: entries of other targets come from disk
+                    write_document(
+                        self.path, self.KIND, {t: e.as_dict() for t, e in self._entries.items()}
+                    )
+            except (OSError, SoftwareUpdateError) as exc:
                 log.warning("cannot write the version cache %s: %s", self.path, exc)
                 return
             self._changed.clear()

@@ -55,7 +55,7 @@ from .protocols import host_call
 from .settings import validate_check
 from .state import STATE_FILE, StateStore, TargetState
 from .updaters import select_method
-from .util import accepted_keywords, pick_keywords
+from .util import accepted_keywords, fill_placeholders, pick_keywords
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +95,6 @@ class _Answer:
 
 def _utc(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
-
-
-class _Placeholders(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def fill(template: str, values: Mapping[str, Optional[str]]) -> str:
-    """Fill ``{name}`` placeholders; unknown ones and malformed templates stay as written."""
-    if "{" not in template and "}" not in template:
-        return template  # nothing to fill (the common case, e.g. a plain display name)
-    try:
-        return template.format_map(_Placeholders({k: v or "" for k, v in values.items()}))
-    except (ValueError, IndexError, AttributeError, KeyError):
-        return template
 
 
 def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
@@ -504,11 +489,11 @@ class CheckRunner:
             if info is not None:
                 values["local_name"] = info.local.name
                 values["local_value"] = info.local.value
-            display_name = fill(name_template, values)
+            display_name = fill_placeholders(name_template, values)
         else:
             display_name = name_template  # no placeholders: skip building the values
         if version_template:
-            display_version = fill(str(version_template), values)
+            display_version = fill_placeholders(str(version_template), values)
         else:
             display_version = (info.local.name if info is not None else None) or ""
 
@@ -516,7 +501,7 @@ class CheckRunner:
         if info is not None:
             template = check.get("release_notes")
             release_notes = (
-                fill(
+                fill_placeholders(
                     str(template),
                     {"target_version": info.remote.value, "target_name": info.remote.name},
                 )

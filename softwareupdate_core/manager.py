@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .checking import CheckRunner
 from .context import Context, SafeSink, default_data_folder, no_events
+from .exceptions import ConfigurationInvalid
 from .http import HttpClient
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
@@ -45,6 +46,19 @@ class Manager:
         elif not isinstance(settings, Settings):
             settings = Settings.from_mapping(settings)
         folder = Path(data_folder) if data_folder is not None else default_data_folder()
+        # Checked here, so an unusable folder is one clear error instead of an OSError later.
+        problem: Optional[str] = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            problem = "it is not a directory"
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+        else:
+            if not os.access(folder, os.W_OK | os.X_OK):
+                problem = "it is not writable"
+        if problem is not None:
+            raise ConfigurationInvalid(f"data folder {folder}: {problem}")
         pm = make_plugin_manager(plugins=plugins, load_entrypoints=load_entrypoints)
         http = HttpClient(
             timeout=settings.timeout.as_tuple(),

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from .cache import file_stamp, read_document, set_aside, write_document
+from .util import locked_file
 
 STATE_FILE = "state.json"
 
@@ -106,8 +107,14 @@ class StateStore:
             return dict(self._targets)
 
     def update(self, target: str, **changes: Any) -> TargetState:
-        """Change fields of ``target``'s state (None clears one) and persist it."""
-        with self._lock:
+        """Change fields of ``target``'s state (None clears one) and persist it.
+
+        The read-modify-write holds the file lock, so writers in other processes (or other
+        stores in this one) do not lose each other's targets; the file is always re-read
+        under it, since a (mtime, size, inode) stamp can repeat within a timer tick.
+        """
+        with self._lock, locked_file(self.path):
+            self._loaded = False
             self._refresh()
             state = attrs.evolve(self._targets.get(target, TargetState()), **changes)
             if state.empty:

@@ -1,8 +1,11 @@
 """The persisted update log: one entry per target per update round, kept for a cut-off time.
 
-It lives as JSON in the data folder and is rewritten atomically, so a crash never leaves half a
-log. Entries older than the cut-off are dropped when the log is read; a file that is not a log
-any more is set aside (renamed) with a warning instead of failing every later round.
+It is a tagged JSON document in the data folder (:mod:`softwareupdate_core.cache`'s helpers),
+rewritten atomically under a cross-process lock, so a crash never leaves half a log and two
+processes appending never lose an entry. Entries older than the cut-off are dropped when the
+log is read; a file that is not a log any more is set aside (renamed) with a warning instead
+of failing every later round. Logs written before the tag (a bare list of entries, or
+``{"version": 1, "entries": [...]}``) are still read.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
+from .cache import read_document, set_aside, write_document
 from .models import UpdateLogEntry
-from .util import atomic_write
+from .util import locked_file
 
 log = logging.getLogger(__name__)
 
 #: Name of the log file in the data folder.
 UPDATE_LOG_FILE_NAME = "update_log.json"
-_FORMAT_VERSION = 1
+#: Format tag of the log document.
+UPDATE_LOG_KIND = "softwareupdate-core/update-log"
 
 
 class UpdateLog:
@@ -50,33 +55,19 @@ class UpdateLog:
             return self._load()
 
     def append(self, entry: UpdateLogEntry) -> None:
-        """Add ``entry`` and rewrite the file (dropping expired entries on the way)."""
-        with self._lock:
+        """Add ``entry`` and rewrite the file (dropping expired entries on the way).
+
+        Raises SoftwareUpdateError when the file stays locked by another process too long.
+        """
+        with self._lock, locked_file(self.path):
             entries = self._load()
             entries.append(entry)
-            self._write(entries)
-
-    def _write(self, entries: list[UpdateLogEntry]) -> None:
-        document = {"version": _FORMAT_VERSION, "entries": [e.as_dict() for e in entries]}
-        atomic_write(self.path, json.dumps(document, indent=2, sort_keys=True))
+            write_document(self.path, UPDATE_LOG_KIND, [e.as_dict() for e in entries])
 
     def _load(self) -> list[UpdateLogEntry]:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        try:
-            document: Any = json.loads(data.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._set_aside(f"not valid JSON: {exc}")
-            return []
-        raw = document.get("entries") if isinstance(document, dict) else document
-        if not isinstance(raw, list):
-            self._set_aside("expected a list of entries")
-            return []
         cutoff = self.now() - dt.timedelta(minutes=self.cutoff_minutes)
         entries: list[UpdateLogEntry] = []
-        for index, item in enumerate(raw):
+        for index, item in enumerate(self._raw_entries()):
             try:
                 entry = UpdateLogEntry.from_dict(item)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -87,19 +78,38 @@ class UpdateLog:
         entries.sort(key=lambda e: _aware(e.datetime))
         return entries
 
-    def _set_aside(self, why: str) -> None:
-        stamp = self.now().strftime("%Y%m%dT%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        try:
-            os.replace(self.path, aside)
-        except OSError as exc:
-            log.warning(
-                "update log %s is unusable (%s) and cannot be moved: %s", self.path, why, exc
-            )
-            return
-        log.warning(
-            "update log %s is unusable (%s); moved to %s, starting a new log", self.path, why, aside
-        )
+    def _raw_entries(self) -> list[Any]:
+        legacy = _legacy_entries(self.path)
+        if legacy is not None:
+            return legacy
+        data = read_document(self.path, UPDATE_LOG_KIND, self._clock)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            set_aside(self.path, "its entries are not a list", self._clock)
+            return []
+        return data
+
+
+def _legacy_entries(path: Path) -> Optional[list[Any]]:
+    """The entries of an untagged log of an earlier version; None for anything else.
+
+    Anything that is not clearly such a log (missing, unreadable, not JSON, tagged) is left
+    to :func:`~softwareupdate_core.cache.read_document`, which reports or sets it aside.
+    """
+    try:
+        document: Any = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if isinstance(document, list):
+        return document
+    if (
+        isinstance(document, dict)
+        and "format" not in document
+        and isinstance(document.get("entries"), list)
+    ):
+        return list(document["entries"])
+    return None
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -540,7 +540,7 @@ class UpdateRunner:
         )
         try:
             self._log.append(entry)
-        except OSError as exc:
+        except (OSError, SoftwareUpdateError) as exc:
             log.warning("cannot write the update log: %s", exc)
         try:
             self._checks.invalidate(planned.target)

@@ -20,6 +20,7 @@ from typing import IO, Any, Callable, Optional, Union
 import attrs
 
 from .exceptions import ScriptError
+from .redact import redact_urls
 
 #: ``log_cb(lines, prefix=None, stream=None)`` as the updaters call it.
 LogCallback = Callable[..., None]
@@ -61,6 +62,19 @@ class _Placeholders(dict[str, str]):
         return "{" + key + "}"
 
 
+def fill_placeholders(template: str, values: Mapping[str, Optional[str]]) -> str:
+    """Fill ``{name}`` placeholders; unknown ones and malformed templates stay as written.
+
+    For display texts, where a stray brace must not hide the text.
+    """
+    if "{" not in template and "}" not in template:
+        return template  # nothing to fill (the common case, e.g. a plain display name)
+    try:
+        return template.format_map(_Placeholders({k: v or "" for k, v in values.items()}))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
 @attrs.frozen
 class CommandResult:
     """Return code and collected output of a finished command."""
@@ -88,7 +102,8 @@ def run_command(
     """
     args = split_command(command)
     if log_cb is not None:
-        log_cb([" ".join(shlex.quote(a) for a in args)], prefix=" ", stream="call")
+        # the call line is shown and logged: credentials in URLs must not be
+        log_cb([redact_urls(" ".join(shlex.quote(a) for a in args))], prefix=" ", stream="call")
     try:
         process = subprocess.Popen(
             args,
@@ -102,8 +117,9 @@ def run_command(
             bufsize=1,
         )
     except OSError as exc:
+        program = redact_urls(args[0])
         raise ScriptError(
-            127, "", f"cannot run {args[0]!r}: {exc.strerror or exc}", command=args[0]
+            127, "", f"cannot run {program!r}: {exc.strerror or exc}", command=program
         ) from None
 
     collected: dict[str, list[str]] = {"stdout": [], "stderr": []}
@@ -136,7 +152,7 @@ def run_command(
         tuple(args), returncode, "\n".join(collected["stdout"]), "\n".join(collected["stderr"])
     )
     if check and returncode != 0:
-        raise ScriptError(returncode, result.stdout, result.stderr, command=args[0])
+        raise ScriptError(returncode, result.stdout, result.stderr, command=redact_urls(args[0]))
     return result
 
 
@@ -200,3 +216,102 @@ def pick_keywords(offered: Mapping[str, Any], accepted: Optional[frozenset[str]]
     if accepted is None:
         return dict(offered)
     return {k: v for k, v in offered.items() if k in accepted}
+
+
+class _HeldFile:
+    """The cross-process lock of :func:`locked_file`; taken on ``__enter__``."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self._path = path
+        self._lock_path = path.with_name(f"{path.name}.lock")
+        self._timeout = timeout
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> None:
+        import time
+
+        from .exceptions import SoftwareUpdateError
+
+        try:
+            self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SoftwareUpdateError(
+                f"cannot lock {self._path} ({self._lock_path}): {exc.strerror or exc}"
+            ) from None
+        deadline = time.monotonic() + self._timeout
+        delay = 0.001
+        try:
+            while not self._try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise SoftwareUpdateError(
+                        f"cannot lock {self._path}: another process held {self._lock_path} "
+                        f"for more than {self._timeout:g} seconds"
+                    )
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def _try_lock(self, fd: int) -> bool:
+        import errno
+        import sys
+
+        from .exceptions import SoftwareUpdateError
+
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            except OSError:
+                return False
+            return True
+        import fcntl
+
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            raise SoftwareUpdateError(
+                f"cannot lock {self._path} ({self._lock_path}): {exc.strerror or exc}"
+            ) from None
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        import sys
+
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                os.lseek(fd, 0, os.SEEK_SET)
+                with contextlib.suppress(OSError):
+                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            else:
+                import fcntl
+
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def locked_file(path: Union[str, os.PathLike[str]], timeout: float = 10.0) -> _HeldFile:
+    """A context manager holding an exclusive lock for ``path`` across processes.
+
+    Use it around a read-modify-write of ``path`` so concurrent writers (other processes or
+    other objects in this one) do not lose each other's changes. The lock lives in the side
+    file ``<name>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows) because
+    ``path`` itself is replaced on every atomic write. Waiting longer than ``timeout``
+    seconds, or a lock file that cannot be opened, raises SoftwareUpdateError naming the file.
+    Not re-entrant: do not nest two locks of one path in one thread.
+    """
+    return _HeldFile(Path(path), timeout)

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from softwareupdate_core import Manager
+from softwareupdate_core.exceptions import SoftwareUpdateError
 from softwareupdate_core.state import StateStore, TargetState
+from softwareupdate_core.util import locked_file
+
+#: A process that configures ``count`` targets named ``<prefix>NNN``, waits for the go file
+#: (so both processes write at the same time) and skips a version of each.
+SKIPPER = """
+import sys, time
+from pathlib import Path
+from softwareupdate_core import Manager
+
+folder, ready, go, prefix, count = sys.argv[1:6]
+names = [f"{prefix}{i:03d}" for i in range(int(count))]
+checks = {name: {"type": "never_current"} for name in names}
+with Manager({"checks": checks}, data_folder=folder, load_entrypoints=False) as manager:
+    Path(ready).touch()
+    deadline = time.monotonic() + 60
+    while not Path(go).exists() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    for name in names:
+        manager.skip(name, "1.0.1")
+"""
 
 
 def test_state_applies_current_and_channel_over_the_config() -> None:
@@ -46,3 +73,57 @@ def test_corrupt_state_file_is_set_aside(tmp_path: Path) -> None:
     assert (tmp_path / "state.json.corrupt-42").exists()
     store.update("a", current="x")
     assert StateStore(path).get("a").current == "x"
+
+
+def test_two_processes_skipping_keep_every_skip(tmp_path: Path) -> None:
+    """Two processes each skipping 100 targets in one data folder keep all 200 skips."""
+    folder, go = tmp_path / "data", tmp_path / "go"
+    ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", SKIPPER, str(folder), str(flag), str(go), prefix, "100"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag, prefix in zip(ready, ("a", "b"))
+    ]
+    deadline = time.monotonic() + 60
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    skipped = StateStore(folder / "state.json").all()
+    assert len(skipped) == 200
+    assert {s.skipped_version for s in skipped.values()} == {"1.0.1"}
+
+
+def test_two_managers_in_one_process_keep_each_others_state(tmp_path: Path) -> None:
+    """Two Managers on one data folder, writing in turns, do not erase each other's state."""
+    settings = {"checks": {"a": {"type": "never_current"}, "b": {"type": "never_current"}}}
+    with (
+        Manager(settings, data_folder=tmp_path, load_entrypoints=False) as one,
+        Manager(settings, data_folder=tmp_path, load_entrypoints=False) as two,
+    ):
+        for index in range(20):
+            one.skip("a", f"1.{index}")
+            two.skip("b", f"2.{index}")
+    assert {t: s.skipped_version for t, s in StateStore(tmp_path / "state.json").all().items()} == {
+        "a": "1.19",
+        "b": "2.19",
+    }
+
+
+def test_a_state_file_locked_too_long_gives_a_clear_error(tmp_path: Path) -> None:
+    """Waiting past the timeout for another holder's lock raises SoftwareUpdateError naming it."""
+    path = tmp_path / "state.json"
+    started = time.monotonic()
+    with locked_file(path):
+        waiting = locked_file(path, timeout=0.2)
+        with pytest.raises(SoftwareUpdateError, match=r"state\.json"):
+            waiting.__enter__()
+    assert time.monotonic() - started < 30
+    with locked_file(path, timeout=0.2):  # released again
+        assert (tmp_path / "state.json.lock").exists()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,7 +53,9 @@ def test_entries_round_trip_through_the_file(tmp_path: Path) -> None:
     log.append(second)
     again = UpdateLog(path, cutoff_minutes=60, clock=clock).entries()
     assert again == [first, second]
-    stored = json.loads(path.read_text())["entries"][0]
+    document = json.loads(path.read_text())
+    assert document["format"] == "softwareupdate-core/update-log"
+    stored = document["data"][0]
     assert stored["current_version"] == "1.0" and stored["target_version"] == "2.0"
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -66,7 +71,7 @@ def test_entries_older_than_the_cutoff_are_dropped(tmp_path: Path) -> None:
     clock.now += 2 * 60
     assert [e.target for e in log.entries()] == ["young"]
     log.append(_entry(log, "newest"))
-    assert [e["target"] for e in json.loads(log.path.read_text())["entries"]] == [
+    assert [e["target"] for e in json.loads(log.path.read_text())["data"]] == [
         "young",
         "newest",
     ]
@@ -79,7 +84,17 @@ def test_a_missing_log_is_empty(tmp_path: Path) -> None:
     assert not log.path.exists()
 
 
-@pytest.mark.parametrize("content", ["{not json", '"a string"', '{"entries": 5}', "\xff\xfe"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '"a string"',
+        '{"entries": 5}',
+        "\xff\xfe",
+        '{"format": "softwareupdate-core/update-log", "version": 1, "data": {"a": 1}}',
+        '{"format": "softwareupdate-core/state", "version": 1, "data": []}',
+    ],
+)
 def test_a_corrupt_log_is_set_aside_with_a_warning(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -113,3 +128,65 @@ def test_a_malformed_entry_is_skipped_and_the_rest_kept(
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert "entry 0 ignored" in messages[0] and "entry 2 ignored" in messages[1]
+
+
+def test_a_log_of_the_earlier_format_is_read_and_rewritten_tagged(tmp_path: Path) -> None:
+    """An untagged ``{"version": 1, "entries": [...]}`` log is read and kept on the next append."""
+    clock = Clock()
+    path = tmp_path / "update_log.json"
+    log = UpdateLog(path, cutoff_minutes=60, clock=clock)
+    old = _entry(log, "old")
+    path.write_text(json.dumps({"version": 1, "entries": [old.as_dict()]}))
+    assert log.entries() == [old]
+    clock.now += 1
+    log.append(_entry(log, "new"))
+    document = json.loads(path.read_text())
+    assert document["format"] == "softwareupdate-core/update-log"
+    assert [e["target"] for e in document["data"]] == ["old", "new"]
+    assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+#: A process that waits for the go file, then appends ``count`` entries one by one.
+APPENDER = """
+import datetime as dt, sys, time
+from pathlib import Path
+from softwareupdate_core.models import UpdateLogEntry
+from softwareupdate_core.updatelog import UpdateLog
+
+path, ready, go, prefix, count = sys.argv[1:6]
+log = UpdateLog(path, cutoff_minutes=60, clock=time.time)
+Path(ready).touch()
+deadline = time.monotonic() + 60
+while not Path(go).exists() and time.monotonic() < deadline:
+    time.sleep(0.002)
+for i in range(int(count)):
+    log.append(UpdateLogEntry(datetime=log.now(), target=f"{prefix}{i:03d}", from_version="1",
+                              to_version="2", display_name="x", release_notes=None,
+                              success=True, text="ok"))
+"""
+
+
+def test_two_processes_appending_keep_every_entry(tmp_path: Path) -> None:
+    """Two processes each appending 60 entries to one log keep all 120."""
+    path, go = tmp_path / "update_log.json", tmp_path / "go"
+    ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(path), str(flag), str(go), prefix, "60"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag, prefix in zip(ready, ("a", "b"))
+    ]
+    deadline = time.monotonic() + 60
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    entries = UpdateLog(path, cutoff_minutes=60, clock=time.time).entries()
+    assert sorted(e.target for e in entries) == sorted(
+        f"{prefix}{i:03d}" for prefix in "ab" for i in range(60)
+    )
