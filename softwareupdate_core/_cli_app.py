@@ -80,7 +80,7 @@ class _State:
         from .settings import Settings
 
         settings = Settings.from_yaml(self.config) if self.config else Settings.default()
-        self.host_target = settings.extra.get("host_target")
+        self.host_target = settings.host_target
         return Manager(settings, data_folder=self.data_folder, events=events)
 
 
@@ -155,7 +155,8 @@ def check(
     Cached answers are used while they are fresh; --force asks again. The exit status is
     0, or 1 when a check failed; with --exit-code it is 10 when an update is available.
     """
-    from ._cli_render import HOST_TARGET, ProgressLine, check_lines
+    from ._cli_render import ProgressLine, check_lines
+    from .settings import DEFAULT_HOST_TARGET
 
     progress = ProgressLine(sys.stderr, enabled=None if not as_json else False)
     with state.manager(events=progress) as manager:
@@ -167,7 +168,7 @@ def check(
     if as_json:
         _echo_json(report.as_dict())
     else:
-        host = str(state.host_target or HOST_TARGET)
+        host = state.host_target or DEFAULT_HOST_TARGET
         _echo_lines(check_lines(report, only_new=only_new, host_target=host))
     if exit_code and report.update_available:
         sys.exit(EXIT_UPDATES_AVAILABLE)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Optional
 
 from .redact import redact_urls
+from .settings import DEFAULT_HOST_TARGET
 
 if TYPE_CHECKING:
     from .models import (
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
         UpdateReport,
     )
 
-#: The target of the host program itself (setting ``host_target``); listed before the others.
-HOST_TARGET = "octoprint"
 
 #: What each report error code means, in words.
 ERROR_WORDS: Mapping[str, str] = {
@@ -42,7 +41,7 @@ MASK = "***"
 
 
 def ordered_targets(
-    statuses: Mapping[str, TargetStatus], host_target: str = HOST_TARGET
+    statuses: Mapping[str, TargetStatus], host_target: str = DEFAULT_HOST_TARGET
 ) -> list[TargetStatus]:
     """The host target first, then the others by display name."""
     return sorted(
@@ -110,7 +109,7 @@ def summary_line(report: CheckReport) -> str:
 
 
 def check_lines(
-    report: CheckReport, *, only_new: bool = False, host_target: str = HOST_TARGET
+    report: CheckReport, *, only_new: bool = False, host_target: str = DEFAULT_HOST_TARGET
 ) -> list[str]:
     """The whole text output of ``softwareupdate check``."""
     lines: list[str] = []

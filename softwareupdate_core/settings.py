@@ -20,6 +20,9 @@ import attrs
 from .exceptions import CheckError, ConfigurationInvalid
 from .versions import COMPARE_METHODS, parse_version
 
+#: The target that is the host program itself: shown and updated first (``host_target``).
+DEFAULT_HOST_TARGET = "octoprint"
+
 #: Where the reference plugin fetches its check overlays from.
 OCTOPRINT_OVERLAY_URL = "https://plugins.octoprint.org/update_check_overlay.json"
 
@@ -294,6 +297,11 @@ class Settings:
     def default(cls) -> Settings:
         """The built-in configuration: check pip and this library on the package index."""
         return cls(checks=default_checks(), check_overlay_url=None, source="built-in defaults")
+
+    @property
+    def host_target(self) -> str:
+        """The host program's own target (key ``host_target``, default ``octoprint``)."""
+        return str(self.extra.get("host_target") or DEFAULT_HOST_TARGET)
 
     def credentials_for_checks(self) -> dict[str, Any]:
         """The global credentials as the mapping version checks receive."""

@@ -50,8 +50,6 @@ from .util import accepted_keywords, pick_keywords, render_command, run_command
 
 log = logging.getLogger(__name__)
 
-#: The target that is the host program itself (updated first); setting ``host_target``.
-DEFAULT_HOST_TARGET = "octoprint"
 #: The pip target, updated right after the host so later pip installs use the new pip.
 PIP_TARGET = "pip"
 PIP_METHOD = "pip"
@@ -572,7 +570,7 @@ class UpdateRunner:
         return host_answer(self._ctx.host, "is_busy", True)
 
     def _host_target(self) -> str:
-        return str(self._ctx.settings.extra.get("host_target") or DEFAULT_HOST_TARGET)
+        return self._ctx.settings.host_target
 
     def _setting_seconds(self, key: str, default: float) -> float:
         value = self._ctx.settings.extra.get(key, default)
