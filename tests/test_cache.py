@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from softwareupdate_core.http import StoredAnswer
 from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
 from tests.fakes.checks import FakeChecks, FakeClock
 from tests.httpserver import FakeServer, Reply
+from tests.racing import WAIT_FOR_GO, race
 
 
 def entry(remote: str = "2.0", stored_at: float = 1000.0, digest: str = "h") -> CacheEntry:
@@ -51,45 +49,28 @@ def test_two_writers_keep_each_others_targets(tmp_path: Path) -> None:
 
 
 #: A process that waits for the go file, then stores and flushes ``count`` entries one by one.
-CACHE_WRITER = """
+CACHE_WRITER = (
+    WAIT_FOR_GO
+    + """
 import sys, time
 from pathlib import Path
 from softwareupdate_core.cache import CacheEntry, VersionCache
 from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
 
-path, ready, go, prefix, count = sys.argv[1:6]
+path, prefix, count = sys.argv[3:6]
 cache = VersionCache(Path(path))
-Path(ready).touch()
-deadline = time.monotonic() + 60
-while not Path(go).exists() and time.monotonic() < deadline:
-    time.sleep(0.002)
 for i in range(int(count)):
     info = VersionInformation(VersionRef("1", "1"), RemoteRef("2", "2", None))
     cache.put(f"{prefix}{i:03d}", CacheEntry("h", True, 1000.0, info, False))
     cache.flush()
 """
+)
 
 
 def test_two_processes_flushing_keep_every_entry(tmp_path: Path) -> None:
     """Two processes each flushing 100 new targets into one cache file keep all 200."""
-    path, go = tmp_path / "c.json", tmp_path / "go"
-    ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", CACHE_WRITER, str(path), str(flag), str(go), prefix, "100"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for flag, prefix in zip(ready, ("a", "b"))
-    ]
-    deadline = time.monotonic() + 60
-    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    go.touch()
-    for process in processes:
-        _out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    path = tmp_path / "c.json"
+    race(tmp_path, CACHE_WRITER, [str(path), "a", "100"], [str(path), "b", "100"])
     entries = VersionCache(path).entries()
     assert len(entries) == 200
     assert {e.information.remote.name for e in entries.values()} == {"2"}

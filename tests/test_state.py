@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,25 +11,25 @@ from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import SoftwareUpdateError
 from softwareupdate_core.state import StateStore, TargetState
 from softwareupdate_core.util import locked_file
+from tests.racing import WAIT_FOR_GO, race
 
 #: A process that configures ``count`` targets named ``<prefix>NNN``, waits for the go file
 #: (so both processes write at the same time) and skips a version of each.
-SKIPPER = """
+SKIPPER = (
+    WAIT_FOR_GO
+    + """
 import sys, time
 from pathlib import Path
 from softwareupdate_core import Manager
 
-folder, ready, go, prefix, count = sys.argv[1:6]
+folder, prefix, count = sys.argv[3:6]
 names = [f"{prefix}{i:03d}" for i in range(int(count))]
 checks = {name: {"type": "never_current"} for name in names}
 with Manager({"checks": checks}, data_folder=folder, load_entrypoints=False) as manager:
-    Path(ready).touch()
-    deadline = time.monotonic() + 60
-    while not Path(go).exists() and time.monotonic() < deadline:
-        time.sleep(0.002)
     for name in names:
         manager.skip(name, "1.0.1")
 """
+)
 
 
 def test_state_applies_current_and_channel_over_the_config() -> None:
@@ -77,24 +75,8 @@ def test_corrupt_state_file_is_set_aside(tmp_path: Path) -> None:
 
 def test_two_processes_skipping_keep_every_skip(tmp_path: Path) -> None:
     """Two processes each skipping 100 targets in one data folder keep all 200 skips."""
-    folder, go = tmp_path / "data", tmp_path / "go"
-    ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", SKIPPER, str(folder), str(flag), str(go), prefix, "100"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for flag, prefix in zip(ready, ("a", "b"))
-    ]
-    deadline = time.monotonic() + 60
-    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    go.touch()
-    for process in processes:
-        _out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    folder = tmp_path / "data"
+    race(tmp_path, SKIPPER, [str(folder), "a", "100"], [str(folder), "b", "100"])
     skipped = StateStore(folder / "state.json").all()
     assert len(skipped) == 200
     assert {s.skipped_version for s in skipped.values()} == {"1.0.1"}

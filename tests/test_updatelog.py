@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from softwareupdate_core.models import UpdateLogEntry
 from softwareupdate_core.updatelog import UpdateLog
+from tests.racing import WAIT_FOR_GO, race
 
 START = 1_700_000_000.0
 
@@ -147,45 +146,28 @@ def test_a_log_of_the_earlier_format_is_read_and_rewritten_tagged(tmp_path: Path
 
 
 #: A process that waits for the go file, then appends ``count`` entries one by one.
-APPENDER = """
+APPENDER = (
+    WAIT_FOR_GO
+    + """
 import datetime as dt, sys, time
 from pathlib import Path
 from softwareupdate_core.models import UpdateLogEntry
 from softwareupdate_core.updatelog import UpdateLog
 
-path, ready, go, prefix, count = sys.argv[1:6]
+path, prefix, count = sys.argv[3:6]
 log = UpdateLog(path, cutoff_minutes=60, clock=time.time)
-Path(ready).touch()
-deadline = time.monotonic() + 60
-while not Path(go).exists() and time.monotonic() < deadline:
-    time.sleep(0.002)
 for i in range(int(count)):
     log.append(UpdateLogEntry(datetime=log.now(), target=f"{prefix}{i:03d}", from_version="1",
                               to_version="2", display_name="x", release_notes=None,
                               success=True, text="ok"))
 """
+)
 
 
 def test_two_processes_appending_keep_every_entry(tmp_path: Path) -> None:
     """Two processes each appending 60 entries to one log keep all 120."""
-    path, go = tmp_path / "update_log.json", tmp_path / "go"
-    ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", APPENDER, str(path), str(flag), str(go), prefix, "60"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for flag, prefix in zip(ready, ("a", "b"))
-    ]
-    deadline = time.monotonic() + 60
-    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    go.touch()
-    for process in processes:
-        _out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    path = tmp_path / "update_log.json"
+    race(tmp_path, APPENDER, [str(path), "a", "60"], [str(path), "b", "60"])
     entries = UpdateLog(path, cutoff_minutes=60, clock=time.time).entries()
     assert sorted(e.target for e in entries) == sorted(
         f"{prefix}{i:03d}" for prefix in "ab" for i in range(60)
