@@ -8,11 +8,9 @@ every process sharing that folder and is released by the OS when its holder dies
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import platform
 import shutil
-import sys
 import sysconfig
 import tempfile
 import time
@@ -23,6 +21,7 @@ from typing import Callable, Optional, Union
 
 from packaging.version import InvalidVersion, Version
 
+from ._filelock import try_lock, unlock
 from .exceptions import UpdateAlreadyInProgress
 from .protocols import host_answer
 from .settings import Settings
@@ -145,7 +144,7 @@ class UpdateLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.wait
         while True:
-            if _try_lock(fd):
+            if try_lock(fd):
                 break
             if time.monotonic() >= deadline:
                 holder = _read_pid(fd)
@@ -164,7 +163,7 @@ class UpdateLock:
             return
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-        _unlock(fd)
+        unlock(fd)
         os.close(fd)
 
     def probe(self) -> Optional[str]:
@@ -198,36 +197,3 @@ def _read_pid(fd: int) -> Optional[int]:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return False
-            raise
-        return True
-
-    def _unlock(fd: int) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)

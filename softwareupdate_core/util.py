@@ -13,13 +13,15 @@ import shlex
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, Union
 
 import attrs
 
-from .exceptions import ScriptError
+from ._filelock import try_lock, unlock
+from .exceptions import ScriptError, SoftwareUpdateError
 from .redact import redact_urls
 
 #: ``log_cb(lines, prefix=None, stream=None)`` as the updaters call it.
@@ -228,10 +230,6 @@ class _HeldFile:
         self._fd: Optional[int] = None
 
     def __enter__(self) -> None:
-        import time
-
-        from .exceptions import SoftwareUpdateError
-
         try:
             self._lock_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -256,50 +254,19 @@ class _HeldFile:
         self._fd = fd
 
     def _try_lock(self, fd: int) -> bool:
-        import errno
-        import sys
-
-        from .exceptions import SoftwareUpdateError
-
-        if sys.platform == "win32":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            except OSError:
-                return False
-            return True
-        import fcntl
-
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return try_lock(fd)
         except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return False
             raise SoftwareUpdateError(
                 f"cannot lock {self._path} ({self._lock_path}): {exc.strerror or exc}"
             ) from None
-        return True
 
     def __exit__(self, *exc: object) -> None:
-        import sys
-
         fd, self._fd = self._fd, None
         if fd is None:
             return
         try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                os.lseek(fd, 0, os.SEEK_SET)
-                with contextlib.suppress(OSError):
-                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+            unlock(fd)
         finally:
             os.close(fd)
 

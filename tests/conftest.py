@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from softwareupdate_core.http import HttpClient
 from tests.httpserver import FakeServer
 
 
@@ -17,3 +18,10 @@ def server() -> Iterator[FakeServer]:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def http() -> Iterator[HttpClient]:
+    """An HTTP client with short timeouts (2 s), closed after the test."""
+    with HttpClient(timeout=(2.0, 2.0)) as client:
+        yield client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ from tests.httpserver import FakeServer, Reply
 
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 OLD = "f" * 40
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=(2.0, 2.0))
-    yield client
-    client.close()
 
 
 @pytest.fixture

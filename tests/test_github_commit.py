@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,12 +32,6 @@ def github(server: FakeServer) -> FakeGitHub:
     fake = mount_github(server, token=TOKEN)
     fake.add_repo(USER, REPO, branches={"master": SHA_A, "devel": SHA_B, "rc/devel": SHA_B})
     return fake
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    with HttpClient(timeout=(2, 5)) as client:
-        yield client
 
 
 def run(github: FakeGitHub, http: HttpClient, **extra: Any) -> tuple[VersionInformation, bool]:

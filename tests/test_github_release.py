@@ -35,12 +35,6 @@ def github(server: FakeServer) -> FakeGitHub:
 
 
 @pytest.fixture
-def http() -> Iterator[HttpClient]:
-    with HttpClient(timeout=(2, 5)) as client:
-        yield client
-
-
-@pytest.fixture
 def web() -> Iterator[FakeServer]:
     """A second server standing in for github.com (feeds) or a foreign host."""
     other = FakeServer().start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,13 +18,6 @@ from softwareupdate_core.http import HttpClient
 from softwareupdate_core.version_checks import gitlab_release as check_type
 from tests.fakes.forges import FakeGitLab, gitlab_release
 from tests.httpserver import FakeServer, Reply
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=(2.0, 2.0))
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,13 +18,6 @@ from softwareupdate_core.version_checks import httpheader
 from tests.httpserver import FakeServer, Reply
 
 ETAG = '"5f1e-abc"'
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=(2.0, 2.0))
-    yield client
-    client.close()
 
 
 @pytest.fixture

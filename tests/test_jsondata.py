@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,6 @@ from softwareupdate_core.exceptions import (
 from softwareupdate_core.http import HttpClient
 from softwareupdate_core.version_checks import jsondata
 from tests.httpserver import FakeServer, Reply
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=(2.0, 2.0))
-    yield client
-    client.close()
 
 
 def _check(server: FakeServer, **extra: Any) -> dict[str, Any]:

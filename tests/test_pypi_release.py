@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,6 @@ CASSETTES = Path(__file__).parent / "cassettes"
 @pytest.fixture
 def index(server: FakeServer) -> FakeIndex:
     return mount_index(server)
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    with HttpClient(timeout=(2, 5)) as client:
-        yield client
 
 
 def run(

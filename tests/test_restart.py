@@ -11,7 +11,7 @@ import pytest
 
 from softwareupdate_core import events
 from softwareupdate_core.restart import restart_kind, strongest
-from tests.update_fakes import Recorder, RoundPlugin, Versions, check, make_manager
+from tests.fakes.updates import Recorder, RoundPlugin, Versions, check, make_manager
 
 OUTDATED = ("1.0", "2.0")
 

@@ -15,7 +15,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
-from tests.update_fakes import Recorder, RoundPlugin, Versions, make_manager
+from tests.fakes.updates import Recorder, RoundPlugin, Versions, make_manager
 from tests.wheels import build_wheel, make_venv
 
 GOOD = "def hello():\n    return 'hello'\n"

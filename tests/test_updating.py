@@ -22,7 +22,7 @@ from softwareupdate_core.models import (
     VersionRef,
 )
 from softwareupdate_core.updating import CANCELLED, UpdateRunner
-from tests.update_fakes import (
+from tests.fakes.updates import (
     Recorder,
     RecordingUpdater,
     RoundPlugin,
