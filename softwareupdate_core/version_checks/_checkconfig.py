@@ -14,6 +14,7 @@ from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
 from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from ..models import RemoteRef, VersionInformation, VersionRef
 
 #: Longest version string accepted from a server.
 MAX_VERSION_LENGTH = 256
@@ -154,3 +155,26 @@ def require_online(target: str, check: Mapping[str, Any], online: bool, what: st
         raise CannotCheckOffline(
             f"{target}: {what} needs the network (offline: true if its server is local)"
         )
+
+
+def web_url(value: object) -> Optional[str]:
+    """``value`` if it is a printable http(s) URL (a page to link to), else None."""
+    if (
+        isinstance(value, str)
+        and value.lower().startswith(("https://", "http://"))
+        and value.isprintable()
+    ):
+        return value
+    return None
+
+
+def commit_information(
+    current: Optional[str], remote: str, page: Optional[str]
+) -> tuple[VersionInformation, bool]:
+    """The answer of a commit check: ``current`` against the remote commit (case-insensitive)."""
+    information = VersionInformation(
+        local=VersionRef(name=current or "unknown", value=current),
+        remote=RemoteRef(name=remote, value=remote, release_notes=page),
+    )
+    is_current = current is not None and current.strip().lower() == remote.lower()
+    return information, is_current

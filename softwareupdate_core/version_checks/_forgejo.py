@@ -122,10 +122,3 @@ def text_field(item: Mapping[str, Any], key: str) -> str:
         return ""
     value = value.strip()
     return value if len(value) <= 256 and value.isprintable() else ""
-
-
-def web_url(value: object) -> Optional[str]:
-    """``value`` if it is an http(s) URL (a release page to link to), else None."""
-    if isinstance(value, str) and value.startswith(("https://", "http://")) and value.isprintable():
-        return value
-    return None

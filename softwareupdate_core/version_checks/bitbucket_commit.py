@@ -14,9 +14,10 @@ from typing import Any, Optional
 
 from .. import http as _http
 from ..exceptions import ConfigurationInvalid
-from ..models import RemoteRef, VersionInformation, VersionRef
+from ..models import VersionInformation
 from ._checkconfig import (
     commit_hash,
+    commit_information,
     http_url,
     key_path,
     optional_text,
@@ -24,6 +25,7 @@ from ._checkconfig import (
     required_text,
     segment,
     text_or,
+    web_url,
 )
 
 DEFAULT_API_URL = "https://api.bitbucket.org/2.0"
@@ -58,11 +60,7 @@ def get_latest(
     what = "a Bitbucket commit object with a hexadecimal 'hash'"
     data = _http.client_from(kwargs).get(url, auth=auth).json_object(what)
     remote = commit_hash(target, data.get("hash"), what)
-    information = VersionInformation(
-        local=VersionRef(name=current or "unknown", value=current),
-        remote=RemoteRef(name=remote, value=remote, release_notes=_html_link(data)),
-    )
-    return information, current == remote
+    return commit_information(current, remote, _html_link(data))
 
 
 def _auth(
@@ -90,4 +88,4 @@ def _html_link(data: Mapping[str, Any]) -> Optional[str]:
     links = data.get("links")
     html = links.get("html") if isinstance(links, Mapping) else None
     href = html.get("href") if isinstance(html, Mapping) else None
-    return href if isinstance(href, str) and href.startswith(("http://", "https://")) else None
+    return web_url(href)

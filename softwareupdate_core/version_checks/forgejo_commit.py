@@ -14,16 +14,18 @@ from typing import Any, Optional
 
 from .. import http as _http
 from ..exceptions import CheckError
-from ..models import RemoteRef, VersionInformation, VersionRef
+from ..models import VersionInformation
 from ._checkconfig import (
     commit_hash,
+    commit_information,
     optional_text,
     require_online,
     required_text,
     segment,
     text_or,
+    web_url,
 )
-from ._forgejo import forge_from, web_url
+from ._forgejo import forge_from
 
 DEFAULT_BRANCH = "master"
 WHAT = "a Forgejo branch object with a hexadecimal 'commit.id'"
@@ -50,8 +52,4 @@ def get_latest(
     if not isinstance(commit, Mapping):
         raise CheckError(f"{target}: expected {WHAT}, got no commit object")
     remote = commit_hash(target, commit.get("id"), WHAT)
-    information = VersionInformation(
-        local=VersionRef(name=current or "unknown", value=current),
-        remote=RemoteRef(name=remote, value=remote, release_notes=web_url(commit.get("url"))),
-    )
-    return information, current == remote
+    return commit_information(current, remote, web_url(commit.get("url")))

@@ -17,8 +17,15 @@ from .. import http as _http
 from ..exceptions import CheckError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text, positive_int, require_online, required_text, segment
-from ._forgejo import fetch_pages, forge_from, text_field, web_url
+from ._checkconfig import (
+    optional_text,
+    positive_int,
+    require_online,
+    required_text,
+    segment,
+    web_url,
+)
+from ._forgejo import fetch_pages, forge_from, text_field
 
 DEFAULT_MAX_PAGES = 10
 #: Releases asked for per page (Forgejo's default maximum).

@@ -13,8 +13,16 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import http as _http
-from ..models import RemoteRef, VersionInformation, VersionRef
-from ._checkconfig import commit_hash, optional_text, require_online, segment, text_or
+from ..models import VersionInformation
+from ._checkconfig import (
+    commit_hash,
+    commit_information,
+    optional_text,
+    require_online,
+    segment,
+    text_or,
+    web_url,
+)
 from ._github import repo_from
 
 DEFAULT_BRANCH = "master"
@@ -37,10 +45,4 @@ def get_latest(
     what = "a GitHub commit object with a hexadecimal 'sha'"
     data = repo.get(_http.client_from(kwargs), url).json_object(what)
     remote = commit_hash(target, data.get("sha"), what)
-    link = data.get("html_url")
-    notes = link if isinstance(link, str) and link.startswith(("https://", "http://")) else None
-    information = VersionInformation(
-        local=VersionRef(name=current or "unknown", value=current),
-        remote=RemoteRef(name=remote, value=remote, release_notes=notes),
-    )
-    return information, current is not None and current.strip().lower() == remote.lower()
+    return commit_information(current, remote, web_url(data.get("html_url")))

@@ -29,7 +29,7 @@ from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text, require_online
+from ._checkconfig import optional_text, require_online, web_url
 from ._github import GitHubRepo, repo_from
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _parse_page(page: _http.HttpResponse) -> list[_release.Release]:
                 prerelease=bool(item.get("prerelease")),
                 draft=bool(item.get("draft")),
                 commitish=commitish if isinstance(commitish, str) else None,
-                notes_url=notes if _is_web_link(notes) else None,
+                notes_url=web_url(notes),
             )
         )
     return releases
@@ -117,15 +117,11 @@ def _latest_from_feed(
             tag=entry.tag,
             name=entry.title or entry.tag,
             prerelease=_looks_like_prerelease(entry.tag, selection.compare),
-            notes_url=entry.link if _is_web_link(entry.link) else None,
+            notes_url=web_url(entry.link),
         )
         for entry in entries
     ]
     return _release.pick_newest(_release.plausible(target, releases), selection)
-
-
-def _is_web_link(value: object) -> bool:
-    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 @attrs.frozen

@@ -31,8 +31,9 @@ from ._checkconfig import (
     required_text,
     segment,
     text_or,
+    web_url,
 )
-from ._forgejo import fetch_pages, text_field, web_url
+from ._forgejo import fetch_pages, text_field
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 DEFAULT_MAX_PAGES = 10
