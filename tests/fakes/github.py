@@ -8,6 +8,7 @@ a 304 to a request with a valid token is free, every other answer is charged.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -33,6 +34,8 @@ class FakeRelease:
     prerelease: bool = False
     draft: bool = False
     target_commitish: str = "master"
+    #: ISO time stamp; by default derived from the position in the list (first = newest).
+    published_at: Optional[str] = None
 
 
 @attrs.define
@@ -116,7 +119,8 @@ class FakeGitHub:
         per_page = min(self.max_per_page, _int(request, "per_page", self.default_per_page))
         page = max(1, _int(request, "page", 1))
         chunk = releases[(page - 1) * per_page : page * per_page]
-        data = [self._release_json(user, repo, n, r) for n, r in enumerate(chunk)]
+        first = (page - 1) * per_page
+        data = [self._release_json(user, repo, first + n, r) for n, r in enumerate(chunk)]
         pages = max(1, -(-len(releases) // per_page))
         links = []
         path = f"{self.server.url}/repos/{quote(user)}/{quote(repo)}/releases"
@@ -144,6 +148,7 @@ class FakeGitHub:
             "prerelease": release.prerelease,
             "target_commitish": release.target_commitish,
             "html_url": f"https://github.com/{user}/{repo}/releases/tag/{quote(release.tag_name)}",
+            "published_at": release.published_at or _published(index),
         }
 
     def _answer(self, request: Request, status: int, data: Any, headers: dict[str, str]) -> Reply:
@@ -223,3 +228,9 @@ def _int(request: Request, name: str, default: int) -> int:
 def mount_github(server: FakeServer, *, token: Optional[str] = None) -> FakeGitHub:
     """A fake GitHub API served by ``server``; its base URL is ``server.url``."""
     return FakeGitHub(server, token=token)
+
+
+def _published(index: int) -> str:
+    """A publication time stamp for the ``index``-th listed release: one day older per place."""
+    stamp = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=index)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
