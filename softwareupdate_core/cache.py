@@ -324,9 +324,11 @@ class PersistentValidatorStore:
 
     path: Path
     clock: Callable[[], float] = time.time
-    max_entries: int = 500
+    max_entries: int = 5000
     max_bytes: int = 32 * 1024 * 1024
+    #: Oldest first: an answer stored again moves to the end, so eviction pops from the front.
     _answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
+    _size: int = 0
     _loaded: bool = False
     _dirty: bool = False
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
@@ -342,25 +344,28 @@ class PersistentValidatorStore:
             if data is not None:
                 set_aside(self.path, "its answers are not a list", self.clock)
             return
+        answers = []
         for raw in data:
             try:
-                answer = StoredAnswer.from_dict(raw)
+                answers.append(StoredAnswer.from_dict(raw))
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
-            self._answers[answer.url] = answer
-        self._trim()
+        for answer in sorted(answers, key=lambda a: a.stored_at):  # once, at load
+            self._store(answer)
 
-    def _trim(self) -> None:
-        ordered = sorted(self._answers.values(), key=lambda a: a.stored_at, reverse=True)
-        kept: dict[str, StoredAnswer] = {}
-        size = 0
-        for answer in ordered:
-            if len(kept) >= self.max_entries or size + len(answer.body) > self.max_bytes:
-                self._dirty = True
-                continue
-            size += len(answer.body)
-            kept[answer.url] = answer
-        self._answers = kept
+    def _store(self, answer: StoredAnswer) -> None:
+        """Keep ``answer`` as the newest one; drop the oldest beyond the bounds (O(1) each)."""
+        previous = self._answers.pop(answer.url, None)
+        if previous is not None:
+            self._size -= len(previous.body)
+        self._answers[answer.url] = answer
+        self._size += len(answer.body)
+        while self._answers and (
+            len(self._answers) > self.max_entries or self._size > self.max_bytes
+        ):
+            oldest = next(iter(self._answers))
+            self._size -= len(self._answers.pop(oldest).body)
+            self._dirty = True
 
     def get_answer(self, url: str) -> Optional[StoredAnswer]:
         with self._lock:
@@ -370,10 +375,8 @@ class PersistentValidatorStore:
     def put_answer(self, answer: StoredAnswer) -> None:
         with self._lock:
             self._load()
-            self._answers[answer.url] = answer
+            self._store(answer)
             self._dirty = True
-            if len(self._answers) > self.max_entries:
-                self._trim()
 
     def __len__(self) -> int:
         with self._lock:
@@ -385,7 +388,6 @@ class PersistentValidatorStore:
         with self._lock:
             if not self._dirty:
                 return
-            self._trim()
             data = [a.as_dict() for a in self._answers.values()]
             try:
                 write_document(self.path, self.KIND, data)
