@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,14 +37,10 @@ class SafeSink:
 
 
 def default_data_folder() -> Path:
-    """The platform's per-user data folder for this library."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Application Support")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "softwareupdate-core"
+    """The platform's per-user data folder for this library (XDG, macOS, Windows conventions)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("softwareupdate-core", appauthor=False))
 
 
 @attrs.frozen

@@ -76,3 +76,13 @@ def test_the_cli_reports_an_unusable_data_folder_in_one_line(tmp_path: Path) -> 
     assert len(lines) == 1
     assert lines[0].startswith("Error: data folder ")
     assert str(blocker / "x") in lines[0] and "unexpected" not in lines[0]
+
+
+def test_without_a_data_folder_the_users_platform_data_folder_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No data_folder: state goes to the per-user data folder ($XDG_DATA_HOME here)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    with Manager(SETTINGS, load_entrypoints=False) as manager:
+        manager.skip("a", "1.0.1")
+    assert (tmp_path / "xdg" / "softwareupdate-core" / "state.json").is_file()
