@@ -305,7 +305,7 @@ class VersionCache:
                         self.path, self.KIND, {t: e.as_dict() for t, e in self._entries.items()}
                     )
             except (OSError, SoftwareUpdateError) as exc:
-                log.warning("cannot write the version cache %s: %s", self.path, exc)
+                log.warning("cannot write the version cache: %s", exc)
                 return
             self._changed.clear()
             self._stamp = file_stamp(self.path)
@@ -390,6 +390,6 @@ class PersistentValidatorStore:
             try:
                 write_document(self.path, self.KIND, data)
             except OSError as exc:
-                log.warning("cannot write the validator store %s: %s", self.path, exc)
+                log.warning("cannot write the validator store: %s", exc)
                 return
             self._dirty = False
