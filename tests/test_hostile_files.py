@@ -150,6 +150,14 @@ def test_update_asks_a_failing_server_once_like_check(tmp_path: Path, server: Fa
             "api_url": server.url,
         },
         "octoprint": {"type": "always_current", "current_version": "1.9.0"},
+        "component": {  # something to update, so the round runs
+            "type": "never_current",
+            "local_version": "1.0.0",
+            "remote_version": "1.1.0",
+            "method": "update_script",
+            "update_script": f"{sys.executable} -c pass",
+            "update_folder": str(tmp_path),
+        },
     }
     config = write_config(tmp_path, checks)
     checked = run(tmp_path / "data", config, "check", "--force")
@@ -160,7 +168,8 @@ def test_update_asks_a_failing_server_once_like_check(tmp_path: Path, server: Fa
     before = len(server.hits("/repos/someone/thing/releases"))
 
     updated = run(tmp_path / "data", config, "update")
-    assert "thing: not updated: its check failed" in updated.stdout, updated.output
+    assert "component: updated (1.0.0 -> 1.1.0)" in updated.stdout, updated.output
+    assert "thing: FAILED" in updated.stdout and "its check failed" in updated.stdout
     assert len(server.hits("/repos/someone/thing/releases")) - before == per_round
 
 
