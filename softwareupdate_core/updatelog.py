@@ -105,10 +105,11 @@ class UpdateLog:
         entry whose outcome is missing belongs to a round that was killed.
         """
         with self._lock, locked_file(self.path):
+            self._open.clear()
             entries = self._load()
             found: list[UpdateLogEntry] = []
             for index, entry in enumerate(entries):
-                if entry.status == STARTED and entry.target not in self._open:
+                if entry.status == STARTED:
                     entries[index] = attrs.evolve(
                         entry, success=False, text=INTERRUPTED_TEXT, status=INTERRUPTED
                     )
