@@ -100,6 +100,22 @@ def test_a_symlinked_update_lock_neither_truncates_its_target_nor_is_used(
     assert victim.read_text() == "precious data\n"
 
 
+def test_a_hard_linked_update_lock_is_refused_and_its_file_kept(tmp_path: Path) -> None:
+    """An update.lock hard link to another file is refused by update; the file keeps its data."""
+    data = tmp_path / "data"
+    data.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious data\n")
+    os.link(victim, data / "update.lock")
+    config = write_config(tmp_path, CHECKS)
+
+    assert run(data, config, "check").exit_code == 0
+    updated = run(data, config, "update")
+    assert updated.exit_code == 1
+    assert "hard link" in one_line(updated)
+    assert victim.read_text() == "precious data\n"
+
+
 def test_a_dangling_lock_link_creates_nothing_outside_the_data_folder(tmp_path: Path) -> None:
     """Dangling update.lock and state.json.lock links create no file where they point."""
     data = tmp_path / "data"
@@ -275,6 +291,10 @@ def test_an_update_lock_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> Non
     assert updated.exit_code == 1
     line = one_line(updated)
     assert str(data / "update.lock") in line and "it is a folder" in line
+    (data / "state.json.lock").mkdir()
+    with manager(data) as m, pytest.raises(SoftwareUpdateError) as info:
+        m.skip("alpha", "1.1.0")
+    assert f"{data / 'state.json.lock'}: it is a folder" in str(info.value)
 
 
 def test_a_read_only_data_folder_still_allows_log_config_and_check(
