@@ -194,8 +194,10 @@ class _UpdateOutput:
 
         with self._lock:
             if name == events.UPDATE_STARTED:
-                self._total = len(payload.get("targets") or ())
+                order = [str(t) for t in payload.get("targets") or ()]
+                self._total = len(order)
                 self._index = 0
+                self._say("Planned order: " + ", ".join(order))
             elif name == events.UPDATE_QUEUED:
                 self._say("Waiting for the host to become idle before updating ...")
             elif name == events.UPDATE_TARGET_STARTED:
@@ -242,30 +244,25 @@ def update(
     as it runs. The exit status is 1 when an update or a target's check failed, or the round
     was refused.
     """
-    from ._cli_render import plan_lines, result_lines
+    from ._cli_render import interrupted_lines, plan_lines, result_lines
 
     output = _UpdateOutput(quiet_stdout=as_json)
     with state.manager(events=output) as manager:
         selected = _known_targets(manager, targets)
-        plan = manager.plan_update(selected, force=force)
-        if dry_run or plan.refused or not plan.order:
-            if as_json:
-                _echo_json(plan.as_dict())
-            else:
-                _echo_lines(plan_lines(plan))
-            if plan.refused:
-                sys.exit(1)
-            return
-        if not as_json:
-            _echo_lines(plan_lines(plan))
-            click.echo("")
-        report = manager.update(selected, force=force)
+        if dry_run:
+            report = manager.plan_update(selected, force=force)
+        else:  # one check round: the round's own plan is shown as it starts
+            report = manager.update(selected, force=force)
     if as_json:
         _echo_json(report.as_dict())
     else:
-        click.echo("")
-        _echo_lines(result_lines(report))
-    if not report.success:
+        _echo_lines(interrupted_lines(report))
+        if dry_run or report.refused or not report.order:
+            _echo_lines(plan_lines(report))
+        else:
+            click.echo("")
+            _echo_lines(result_lines(report))
+    if report.refused or (report.order and not dry_run and not report.success):
         sys.exit(1)
 
 

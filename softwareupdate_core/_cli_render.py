@@ -190,12 +190,26 @@ def result_lines(report: UpdateReport) -> list[str]:
     return lines
 
 
+def interrupted_lines(report: UpdateReport) -> list[str]:
+    """The updates of an earlier, killed round whose outcome is unknown."""
+    return [
+        f"{entry.target}: the update started at "
+        f"{entry.datetime.isoformat(sep=' ', timespec='seconds')} "
+        f"({_from_to(entry.from_version, entry.to_version)}) was interrupted, outcome unknown"
+        for entry in report.interrupted
+    ]
+
+
+#: How the log shows an entry by its ``status`` (None: by its ``success``).
+_LOG_STATES: Mapping[str, str] = {"started": "STARTED", "interrupted": "INTERRUPTED"}
+
+
 def log_lines(entries: Iterable[UpdateLogEntry]) -> list[str]:
     """The update log, one line per entry, oldest first."""
     lines = []
     for entry in entries:
         when = entry.datetime.isoformat(sep=" ", timespec="seconds")
-        state = "ok" if entry.success else "FAILED"
+        state = _LOG_STATES.get(entry.status or "") or ("ok" if entry.success else "FAILED")
         text = f"  {entry.text}" if entry.text else ""
         lines.append(
             f"{when}  {entry.display_name} ({entry.target})  "

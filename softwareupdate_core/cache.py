@@ -23,7 +23,7 @@ import attrs
 from .exceptions import SoftwareUpdateError
 from .http import StoredAnswer
 from .models import RemoteRef, VersionInformation, VersionRef
-from .util import atomic_write, locked_file
+from .util import atomic_write, locked_file, read_only_folder
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +295,8 @@ class VersionCache:
     def flush(self) -> None:
         """Write changed entries, merged with what other writers stored meanwhile."""
         with self._lock:
-            if not self._changed:
-                return
+            if not self._changed or read_only_folder(self.path.parent):
+                return  # a read-only data folder: the Manager said so once
             try:
                 with locked_file(self.path):  # no other writer between our read and write
                     self._loaded = False
@@ -305,7 +305,7 @@ class VersionCache:
                         self.path, self.KIND, {t: e.as_dict() for t, e in self._entries.items()}
                     )
             except (OSError, SoftwareUpdateError) as exc:
-                log.warning("cannot write the version cache %s: %s", self.path, exc)
+                log.warning("cannot write the version cache: %s", exc)
                 return
             self._changed.clear()
             self._stamp = file_stamp(self.path)
@@ -386,12 +386,12 @@ class PersistentValidatorStore:
     def flush(self) -> None:
         """Write the store if it changed since it was read."""
         with self._lock:
-            if not self._dirty:
+            if not self._dirty or read_only_folder(self.path.parent):
                 return
             data = [a.as_dict() for a in self._answers.values()]
             try:
                 write_document(self.path, self.KIND, data)
             except OSError as exc:
-                log.warning("cannot write the validator store %s: %s", self.path, exc)
+                log.warning("cannot write the validator store: %s", exc)
                 return
             self._dirty = False

@@ -138,6 +138,19 @@ class CannotUpdateOffline(UpdateError):
     """The update method needs the network, and the host is offline."""
 
 
+class FileWriteError(SoftwareUpdateError, OSError):
+    """A file could not be written (disk full, no free inodes, read-only file system...).
+
+    The message names the file and the cause; the file's earlier content is kept. It is an
+    :class:`OSError` too (``errno``, ``filename``), for callers that catch those.
+    """
+
+    code = "update"
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class RestartFailed(SoftwareUpdateError):
     """A restart command failed after an update."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,9 +17,12 @@ from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink
 from .settings import Settings
 from .updating import UpdateRunner
+from .util import read_only_folder, remove_stale_temp_files
 
 if TYPE_CHECKING:
     import requests
+
+log = logging.getLogger(__name__)
 
 
 class Manager:
@@ -54,11 +58,17 @@ class Manager:
             problem = "it is not a directory"
         except OSError as exc:
             problem = exc.strerror or str(exc)
-        else:
-            if not os.access(folder, os.W_OK | os.X_OK):
-                problem = "it is not writable"
         if problem is not None:
             raise ConfigurationInvalid(f"data folder {folder}: {problem}")
+        if not read_only_folder(folder):
+            remove_stale_temp_files(folder)  # left by a process killed while writing
+        else:
+            # said once here; the stores then skip their writes quietly
+            log.warning(
+                "data folder %s is read-only: checks run, but nothing is saved "
+                "and updates are not possible",
+                folder,
+            )
         pm = make_plugin_manager(plugins=plugins, load_entrypoints=load_entrypoints)
         http = HttpClient(
             timeout=settings.timeout.as_tuple(),

@@ -252,6 +252,8 @@ class UpdateReport:
     #: Why the round did not run at all (a failing guard), if it did not.
     refused: Optional[str] = None
     queued: bool = False
+    #: Updates of an earlier round that was killed while they ran (outcome unknown).
+    interrupted: tuple[UpdateLogEntry, ...] = ()
 
     @property
     def success(self) -> bool:
@@ -268,6 +270,7 @@ class UpdateReport:
             "restart_outcome": self.restart_outcome,
             "refused": self.refused,
             "queued": self.queued,
+            "interrupted": [e.as_dict() for e in self.interrupted],
         }
 
 
@@ -283,10 +286,14 @@ class UpdateLogEntry:
     release_notes: Optional[str]
     success: bool
     text: str
+    #: None for a finished update (``success`` says how it went); ``"started"`` for the entry
+    #: written before the update's command runs, ``"interrupted"`` once a later round found
+    #: it unfinished (the round was killed: outcome unknown).
+    status: Optional[str] = None
 
     def as_dict(self) -> dict[str, Any]:
         """OctoPrint's update-log shape (``current_version``/``target_version``)."""
-        return {
+        data = {
             "datetime": self.datetime.isoformat(),
             "target": self.target,
             "current_version": self.from_version,
@@ -296,6 +303,9 @@ class UpdateLogEntry:
             "success": self.success,
             "text": self.text,
         }
+        if self.status is not None:
+            data["status"] = self.status
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UpdateLogEntry:
@@ -308,4 +318,5 @@ class UpdateLogEntry:
             release_notes=_opt_str(data.get("release_notes")),
             success=bool(data.get("success")),
             text=str(data.get("text") or ""),
+            status=_opt_str(data.get("status")),
         )

@@ -46,7 +46,13 @@ from .redact import redact_urls
 from .restart import perform_restart, restart_kind, strongest
 from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from .updaters import select_method
-from .util import accepted_keywords, pick_keywords, render_command, run_command
+from .util import (
+    accepted_keywords,
+    inherited_by_commands,
+    pick_keywords,
+    render_command,
+    run_command,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +161,10 @@ class UpdateRunner:
         try:
             with self._state:
                 self._running = True
-            report, held_back = self._run(names, force)
+            interrupted = self._close_interrupted()
+            with inherited_by_commands(lock.fileno()):  # a killed round's command keeps it
+                report, held_back = self._run(names, force)
+            report = attrs.evolve(report, interrupted=interrupted)
         finally:
             with self._state:
                 self._running = False
@@ -293,7 +302,10 @@ class UpdateRunner:
         """The guards that do not depend on the targets: free space, throttling, Python."""
         settings = self._ctx.settings
         return (
-            free_space_reason(storage_folders(settings), settings.minimum_free_storage)
+            free_space_reason(
+                storage_folders(settings, self._checks.effective_checks().values()),
+                settings.minimum_free_storage,
+            )
             or throttled_reason(self._ctx.host, settings.ignore_throttled)
             or python_reason(settings.minimum_python)
         )
@@ -410,6 +422,7 @@ class UpdateRunner:
         updater = self._ctx.registry.updater(planned.method)
         outcome = UPDATED
         text = f"updated from {planned.from_version} to {planned.to_version}"
+        self._record_start(planned)
         problem = self._perform(
             updater, planned, planned.target_version, log_cb, online=online, force=force
         )
@@ -524,9 +537,23 @@ class UpdateRunner:
         log_cb([f"rolled back to {previous}"], stream="message")
         return ROLLED_BACK, f"{problem}; rolled back to {planned.from_version}"
 
-    def _record(self, planned: PlannedUpdate, success: bool, text: str) -> None:
-        """Update log entry, cache invalidation and persisted ``current`` for one target."""
-        entry = UpdateLogEntry(
+    def _close_interrupted(self) -> tuple[UpdateLogEntry, ...]:
+        """The updates a killed earlier round left unfinished, now marked in the log."""
+        try:
+            return tuple(self._log.close_interrupted())
+        except (OSError, SoftwareUpdateError) as exc:
+            log.warning("cannot look for interrupted updates in the update log: %s", exc)
+            return ()
+
+    def _record_start(self, planned: PlannedUpdate) -> None:
+        """The "update started" log entry, so a killed round's update is found later."""
+        try:
+            self._log.start(self._entry(planned, False, ""))
+        except (OSError, SoftwareUpdateError) as exc:
+            log.warning("cannot write the update log: %s", exc)
+
+    def _entry(self, planned: PlannedUpdate, success: bool, text: str) -> UpdateLogEntry:
+        return UpdateLogEntry(
             datetime=self._log.now(),
             target=planned.target,
             from_version=planned.from_version,
@@ -536,8 +563,12 @@ class UpdateRunner:
             success=success,
             text=text,
         )
+
+    def _record(self, planned: PlannedUpdate, success: bool, text: str) -> None:
+        """Update log entry, cache invalidation and persisted ``current`` for one target."""
+        entry = self._entry(planned, success, text)
         try:
-            self._log.append(entry)
+            self._log.finish(entry)
         except (OSError, SoftwareUpdateError) as exc:
             log.warning("cannot write the update log: %s", exc)
         try:

@@ -7,21 +7,24 @@ Commands are always argument lists run without a shell; a string is split with
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import inspect
 import os
 import shlex
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, Union
 
 import attrs
 
-from ._filelock import try_lock, unlock
-from .exceptions import ScriptError, SoftwareUpdateError
+from ._filelock import file_error_cause, open_lock_file, try_lock, unlock
+from .exceptions import FileWriteError, ScriptError, SoftwareUpdateError
 from .redact import redact_urls
 
 #: ``log_cb(lines, prefix=None, stream=None)`` as the updaters call it.
@@ -95,12 +98,16 @@ def run_command(
     timeout: Optional[float] = None,
     env: Optional[Mapping[str, str]] = None,
     check: bool = True,
+    own_process_group: bool = False,
 ) -> CommandResult:
     """Run a command without a shell, streaming each output line to ``log_cb``.
 
     ``log_cb`` receives ``([line], stream="call"|"stdout"|"stderr")``. With ``check`` a
     non-zero exit raises :class:`ScriptError` carrying the output; a ``timeout`` (seconds)
-    kills the command and raises ScriptError with return code -9.
+    kills the command and raises ScriptError with return code -9. With ``own_process_group``
+    (POSIX) the command runs in a new session and process group, so a signal meant for this
+    process does not cut it off mid-way, and a timeout kills the whole group. Descriptors
+    registered with :func:`inherited_by_commands` are passed on to the command.
     """
     args = split_command(command)
     if log_cb is not None:
@@ -117,6 +124,7 @@ def run_command(
             text=True,
             errors="replace",
             bufsize=1,
+            **_process_options(own_process_group),
         )
     except OSError as exc:
         program = redact_urls(args[0])
@@ -144,7 +152,7 @@ def run_command(
     try:
         returncode = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _kill(process, own_process_group)
         process.wait()
         returncode = -9
         collected["stderr"].append(f"killed after {timeout:g} seconds")
@@ -158,30 +166,144 @@ def run_command(
     return result
 
 
+#: Descriptors the commands run in the current context inherit (see inherited_by_commands).
+_INHERITED_FDS: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
+    "softwareupdate_core_inherited_fds", default=()
+)
+
+
+@contextlib.contextmanager
+def inherited_by_commands(*fds: int) -> Iterator[None]:
+    """Let every :func:`run_command` in this context (thread) pass ``fds`` to its command.
+
+    The update round hands its lock this way: a command that outlives a killed round keeps
+    the update lock held until it ends, so no second round starts alongside it (POSIX).
+    """
+    token = _INHERITED_FDS.set(_INHERITED_FDS.get() + fds)
+    try:
+        yield
+    finally:
+        _INHERITED_FDS.reset(token)
+
+
+def _process_options(own_process_group: bool) -> dict[str, Any]:
+    if sys.platform == "win32":
+        return {}
+    options: dict[str, Any] = {"start_new_session": own_process_group}
+    fds = _INHERITED_FDS.get()
+    if fds:
+        options["pass_fds"] = fds
+    return options
+
+
+def _kill(process: subprocess.Popen[str], own_process_group: bool) -> None:
+    """Kill the command (its whole process group, when it has its own)."""
+    if own_process_group and sys.platform != "win32":
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
 def atomic_write(
     path: Union[str, os.PathLike[str]], data: Union[str, bytes], *, mode: int = 0o644
 ) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never half of one.
 
-    Writes a temp file in the same folder, fsyncs it, renames it over ``path`` and fsyncs
-    the folder.
+    Writes a temp file in the same folder (``.<name>.<pid>.<random>.tmp``), fsyncs it, renames
+    it over ``path`` and fsyncs the folder. A write that fails (disk full, no free inodes,
+    read-only file system) raises :class:`~softwareupdate_core.exceptions.FileWriteError`
+    naming ``path`` and the cause, and leaves the old file as it was.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp: Optional[str] = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent
+        )
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, FileWriteError):
+            raise FileWriteError(
+                exc.errno, f"cannot write {target}: {file_error_cause(exc)}", str(target)
+            ) from None
         raise
     _fsync_dir(target.parent)
+
+
+def read_only_folder(folder: Union[str, os.PathLike[str]]) -> bool:
+    """Whether ``folder`` exists but files cannot be created in it (a read-only file system)."""
+    return os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK)
+
+
+#: Suffix of :func:`atomic_write`'s temp files.
+TEMP_SUFFIX = ".tmp"
+#: A temp file older than this (seconds) is stale even if its writer cannot be identified.
+STALE_TEMP_AGE = 3600.0
+
+
+def remove_stale_temp_files(folder: Union[str, os.PathLike[str]]) -> list[Path]:
+    """Remove :func:`atomic_write` temp files in ``folder`` that a killed writer left behind.
+
+    A temp file is stale when the process named in it has ended, or (when it names none, or
+    the process cannot be asked) when it is older than :data:`STALE_TEMP_AGE`. The temp files
+    of a live writer are kept. Returns the removed paths; errors are ignored (it is tidying).
+    """
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in Path(folder).iterdir() if _is_temp_name(p.name)]
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        try:
+            info = candidate.lstat()
+        except OSError:
+            continue
+        writer = _temp_writer(candidate.name)
+        alive = writer is not None and _process_alive(writer)
+        if alive is False or (alive is None and now - info.st_mtime > STALE_TEMP_AGE):
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def _is_temp_name(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX) and name.count(".") >= 3
+
+
+def _temp_writer(name: str) -> Optional[int]:
+    """The pid in ``.<name>.<pid>.<random>.tmp``, or None for another (older) name."""
+    parts = name[: -len(TEMP_SUFFIX)].split(".")
+    if len(parts) >= 4 and parts[-2].isdigit():
+        return int(parts[-2])
+    return None
+
+
+def _process_alive(pid: int) -> Optional[bool]:
+    """Whether process ``pid`` runs; None when this cannot be told (e.g. on Windows)."""
+    if sys.platform == "win32" or pid <= 0:
+        return None
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but belongs to someone else
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -232,11 +354,14 @@ class _HeldFile:
     def __enter__(self) -> None:
         try:
             self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise SoftwareUpdateError(
-                f"cannot lock {self._path} ({self._lock_path}): {exc.strerror or exc}"
+                f"cannot lock {self._path} ({self._lock_path.parent}): {file_error_cause(exc)}"
             ) from None
+        try:
+            fd = open_lock_file(self._lock_path)
+        except SoftwareUpdateError as exc:
+            raise SoftwareUpdateError(f"cannot lock {self._path}: {exc}") from None
         deadline = time.monotonic() + self._timeout
         delay = 0.001
         try:

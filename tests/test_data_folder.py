@@ -41,13 +41,12 @@ def test_a_file_in_the_data_folder_path_is_a_configuration_error(
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
-def test_a_read_only_data_folder_is_a_configuration_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_read_only_data_folder_is_said_once_and_still_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A data folder the process may not write raises ConfigurationInvalid saying so."""
+    """A data folder the process may not write gives one warning; the Manager still reads it."""
     folder = tmp_path / "data"
     folder.mkdir()
-    folder.chmod(0o500)
     real_access = os.access
     asked: list[tuple[str, int]] = []
 
@@ -58,11 +57,13 @@ def test_a_read_only_data_folder_is_a_configuration_error(
         return real_access(path, mode, **kwargs)
 
     monkeypatch.setattr(os, "access", access)
-    try:
-        with pytest.raises(ConfigurationInvalid, match=r"data folder .*data: it is not writable"):
-            Manager(SETTINGS, data_folder=folder, load_entrypoints=False)
-    finally:
-        folder.chmod(0o700)
+    with Manager(SETTINGS, data_folder=folder, load_entrypoints=False) as manager:
+        assert manager.update_log() == []
+    warnings = [r.getMessage() for r in caplog.records if "read-only" in r.getMessage()]
+    assert warnings == [
+        f"data folder {folder} is read-only: checks run, but nothing is saved "
+        "and updates are not possible"
+    ]
     assert (str(folder), os.W_OK | os.X_OK) in asked
 
 

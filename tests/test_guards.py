@@ -108,7 +108,7 @@ def test_the_lock_writes_the_holder_pid_and_is_reusable(tmp_path: Path) -> None:
     lock = UpdateLock(tmp_path / "data" / "update.lock")
     with lock:
         assert lock.held
-        assert (tmp_path / "data" / "update.lock").read_text() == str(os.getpid())
+        assert (tmp_path / "data" / "update.lock").read_text().strip() == str(os.getpid())
         assert UpdateLock(lock.path, wait=0).probe() is not None
     assert not lock.held
     assert lock.probe() is None

@@ -262,6 +262,7 @@ def _pip(
         log_cb=log_cb,
         check=False,
         timeout=timeout,
+        own_process_group=True,
     )
     if result.returncode != 0:
         raise command_failure(result, f"pip install {spec}", timeout)

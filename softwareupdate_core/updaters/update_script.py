@@ -13,7 +13,8 @@ Config keys of a check:
 * ``offline``: true when the script needs no network, so it may run while offline.
 * ``update_timeout``: seconds each script may run before it is stopped (default 3600).
 
-Each line the scripts print goes to ``log_cb`` as it arrives. A script that exits non-zero
+Each line the scripts print goes to ``log_cb`` as it arrives. Scripts run in their own
+process group (POSIX), so a timeout stops everything they started. A script that exits non-zero
 stops the update with a :class:`~softwareupdate_core.exceptions.ScriptError` carrying its
 output. The target version and branch are validated before anything runs.
 """
@@ -83,7 +84,9 @@ def perform_update(
         (phase, _render(phase, check[phase], values)) for phase in PHASES if check.get(phase)
     ]
     for phase, args in commands:
-        result = run_command(args, cwd=folder, log_cb=log_cb, check=False, timeout=timeout)
+        result = run_command(
+            args, cwd=folder, log_cb=log_cb, check=False, timeout=timeout, own_process_group=True
+        )
         if result.returncode != 0:
             raise command_failure(result, f"{phase} {args[0]}", timeout)
 
