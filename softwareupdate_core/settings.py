@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from .exceptions import CheckError, ConfigurationInvalid
-from .versions import COMPARE_METHODS, parse_version
+from .versions import parse_version
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
 DEFAULT_HOST_TARGET = "octoprint"
@@ -276,6 +276,9 @@ class Settings:
     #: Oldest Python and pip an update round accepts.
     minimum_python: str = "3.7"
     minimum_pip: str = "19.0"
+    #: Targets of ``checks`` whose config has a wrong value, with the error naming its key
+    #: path; such a target reports ``error: config`` and the others are still checked.
+    invalid_checks: Mapping[str, str] = attrs.field(factory=dict)
     #: Unknown keys, kept as they were.
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=_redacted_repr)
     #: Where these settings were read from, for error messages.
@@ -428,11 +431,18 @@ def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartComman
         values["check_overlay_url"] = checker.optional_str(
             "check_overlay_url", section["check_overlay_url"]
         )
+    checks: dict[str, Mapping[str, Any]] = {}
+    invalid: dict[str, str] = {}
+    for name, check in checker.mapping("checks", section.get("checks")).items():
+        # one target's bad value is that target's error, never the whole file's
+        try:
+            checks[str(name)] = _parse_check(checker.below(f"checks.{name}"), check)
+        except ConfigurationInvalid as exc:
+            invalid[str(name)] = str(exc)
+            checks[str(name)] = dict(check) if isinstance(check, Mapping) else {}
     return Settings(
-        checks={
-            str(name): _parse_check(checker.below(f"checks.{name}"), check)
-            for name, check in checker.mapping("checks", section.get("checks")).items()
-        },
+        checks=checks,
+        invalid_checks=invalid,
         pip_command=_parse_pip_command(checker, section.get("pip_command")),
         credentials=_parse_credentials(checker.below("credentials"), section.get("credentials")),
         restart_commands=_parse_restart(checker, section, restart_defaults),
@@ -451,11 +461,6 @@ def _parse_check(checker: _Checker, check: Any) -> dict[str, Any]:
         expected = CHECK_KEY_TYPES.get(key)
         if expected is not None and value is not None:
             checker.expect(key, value, expected)
-    compare = result.get("release_compare")
-    if compare is not None and compare not in COMPARE_METHODS:
-        raise checker.fail(
-            "release_compare", f"expected one of {', '.join(COMPARE_METHODS)}, got {compare!r}"
-        )
     for index, channel in enumerate(result.get("prerelease_branches") or ()):
         _check_channel(checker.below(f"prerelease_branches[{index}]"), channel)
     if result.get("stable_branch") is not None:

@@ -29,7 +29,7 @@ from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text, require_online, web_url
+from ._checkconfig import require_online, web_url
 from ._github import GitHubRepo, repo_from
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def get_latest(
     """Compare ``current`` with the newest release the configured channel accepts."""
     repo = repo_from(target, check, credentials)
     selection = _release.selection_from(target, check)
-    current = optional_text(target, check, "current")
+    current = _release.installed_version(target, check)
     require_online(target, check, online, "github_release")
     http = _http.client_from(kwargs)
     try:
