@@ -229,6 +229,8 @@ class CheckRunner:
 
     def _resolve(self, online: bool, *, force: bool) -> Resolved:
         settings = self._ctx.settings
+        if settings.disabled_reason is not None:
+            return Resolved({}, {})  # no overlay fetched either: the plugin is off
         provided, owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
         problems: dict[str, str] = {}
         ignored: dict[str, str] = {}

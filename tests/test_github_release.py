@@ -551,6 +551,29 @@ def test_zero_quota_without_token_falls_back_to_the_feed(
     assert web.hits()[0].header("Authorization") is None
 
 
+def test_item22_no_feed_fallback_for_a_non_public_api_without_web_url(
+    github: FakeGitHub, http: HttpClient, web: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 9 item 22: another api_url never falls back to github.com's feed; web_url opts in."""
+    github.add_repo(USER, REPO, [FakeRelease("1.2.0"), FakeRelease("1.1.0")])
+    github.mount_feed(web)
+    github.anonymous.remaining = 0
+    tried: list[str] = []
+    original = github_release._latest_from_feed
+
+    def spy(target: str, client: HttpClient, repo: Any, *args: Any) -> Any:
+        tried.append(repo.web_base)
+        return original(target, client, repo, *args)
+
+    monkeypatch.setattr(github_release, "_latest_from_feed", spy)
+    with pytest.raises(RateLimitCheckError):
+        run(github, http, current="1.1.0")  # api_url is the test server, no web_url
+    assert tried == []
+    info, _ = run(github, http, current="1.1.0", web_url=web.url)
+    assert tried == [f"{web.url}/{USER}/{REPO}"]
+    assert info.remote.value == "1.2.0" and info.notes == (github_release.FEED_NOTE,)
+
+
 def test_feed_failure_keeps_the_rate_limit_error(
     github: FakeGitHub, http: HttpClient, web: FakeServer
 ) -> None:

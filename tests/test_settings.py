@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from softwareupdate_core.exceptions import ConfigurationInvalid
+from softwareupdate_core.manager import Manager
 from softwareupdate_core.settings import (
     Credentials,
     RestartCommands,
@@ -482,20 +483,46 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     )
 
 
-def test_whole_octoprint_config_ships_octoprint_default_checks(tmp_path: Path) -> None:
-    """A whole config.yaml gets OctoPrint's shipped checks as defaults, under the user's keys."""
+def test_item20_whole_config_gets_octoprint_1_11_8_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 9 item 20: octoprint (as 1.11.8 ships it) when installed; pip only when named."""
+    import softwareupdate_core.settings as settings_module
+
+    installed = {"OctoPrint": "1.11.8"}
+    monkeypatch.setattr(settings_module, "_installed_version", installed.get)
     path = write(
         tmp_path,
         "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n        prerelease: true\n",
     )
     settings = Settings.from_yaml(path)
-    assert settings.default_checks["octoprint"]["type"] == "github_release"
-    assert [c["branch"] for c in settings.default_checks["octoprint"]["prerelease_branches"]] == [
-        "rc/maintenance",
-        "rc/devel",
+    octoprint = settings.default_checks["octoprint"]
+    assert (octoprint["type"], octoprint["current"]) == ("github_release", "1.11.8")
+    assert octoprint["stable_branch"]["commitish"] == ["master", "main"]
+    assert [(c["branch"], c["commitish"]) for c in octoprint["prerelease_branches"]] == [
+        ("rc/maintenance", ["rc/maintenance", "next"]),
+        ("rc/devel", ["rc/maintenance", "rc/devel", "next"]),
     ]
-    assert settings.default_checks["pip"]["package"] == "pip"
+    assert "pip" not in settings.default_checks
     assert settings.checks["octoprint"] == {"prerelease": True}
+    with_pip = write(tmp_path, "plugins:\n  softwareupdate:\n    checks:\n      pip: {}\n")
+    assert Settings.from_yaml(with_pip).default_checks["pip"]["package"] == "pip"
+    installed.clear()  # OctoPrint not installed here: no OctoPrint target at all
+    assert Settings.from_yaml(path).default_checks == {}
+
+
+def test_item20_disabled_plugin_checks_nothing_and_says_so(tmp_path: Path) -> None:
+    """issue 9 item 20: plugins._disabled: [softwareupdate] means nothing to check, said plainly."""
+    path = write(
+        tmp_path,
+        "plugins:\n  _disabled: [softwareupdate]\n  softwareupdate:\n    checks:\n"
+        "      x:\n        type: always_current\n",
+    )
+    settings = Settings.from_yaml(path)
+    assert settings.checks == {} and settings.default_checks == {}
+    assert "plugins._disabled" in (settings.disabled_reason or "")
+    with Manager(settings, data_folder=tmp_path / "data", load_entrypoints=False) as manager:
+        assert manager.check().targets == {}
 
 
 def test_bare_sections_have_no_default_checks(tmp_path: Path) -> None:
