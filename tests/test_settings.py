@@ -508,7 +508,8 @@ def test_item20_whole_config_gets_octoprint_1_11_8_defaults(
     with_pip = write(tmp_path, "plugins:\n  softwareupdate:\n    checks:\n      pip: {}\n")
     assert Settings.from_yaml(with_pip).default_checks["pip"]["package"] == "pip"
     installed.clear()  # OctoPrint not installed here: no OctoPrint target at all
-    assert Settings.from_yaml(path).default_checks == {}
+    bare = write(tmp_path, "plugins:\n  softwareupdate:\n    checks: {}\n")
+    assert Settings.from_yaml(bare).default_checks == {}
 
 
 def test_item20_disabled_plugin_checks_nothing_and_says_so(tmp_path: Path) -> None:
