@@ -561,3 +561,56 @@ def test_item21_overlay_retires_a_plugin_with_always_current(
     backup = report.targets["backup"]
     assert (backup.update_available, backup.local_version) == (False, "0.1.9")
     assert github.server.hits("/repos/jneilliii/OctoPrint-BackupScheduler/releases") == []
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def _cli(tmp_path: Path, checks: Mapping[str, Any], *args: str) -> Any:
+    import yaml
+
+    from softwareupdate_core.cli import cli
+    from tests.clirunner import runner
+
+    config = tmp_path / "softwareupdate.yaml"
+    config.write_text(yaml.safe_dump({"checks": dict(checks), "check_overlay_url": None}))
+    base = ["--config", str(config), "--data-folder", str(tmp_path / "data")]
+    return runner().invoke(cli, [*base, *args])
+
+
+CLI_CHECKS: dict[str, Any] = {
+    "zeta": {"type": "always_current", "current_version": "2.0.0"},
+    "alpha": {"type": "never_current", "local_version": "1.0.0", "remote_version": "1.1.0"},
+    # shaped like jneilliii/OctoPrint-BackupScheduler's config, without its current
+    "backup": {
+        "type": "github_release",
+        "user": "jneilliii",
+        "repo": "OctoPrint-BackupScheduler",
+        "pip": "https://github.com/jneilliii/OctoPrint-BackupScheduler/archive/{target_version}.zip",
+    },
+}
+
+
+def test_item18_update_exits_1_when_a_check_failed_and_nothing_was_updated(
+    tmp_path: Path,
+) -> None:
+    """issue 9 item 18: a failed check of a selected target makes ``update`` exit 1."""
+    checks = {"zeta": CLI_CHECKS["zeta"], "backup": CLI_CHECKS["backup"]}
+    result = _cli(tmp_path, checks, "update")
+    assert result.exit_code == 1, result.output
+    assert "backup" in result.stdout
+    result = _cli(tmp_path, {"zeta": CLI_CHECKS["zeta"]}, "update")
+    assert result.exit_code == 0, result.output
+
+
+def test_item19_only_new_json_leaves_out_current_targets(tmp_path: Path) -> None:
+    """issue 9 item 19: ``check --only-new --json`` keeps updates and failed checks only."""
+    import json
+
+    result = _cli(tmp_path, CLI_CHECKS, "check", "--only-new", "--json")
+    assert result.exit_code == 1  # the failed check
+    information = json.loads(result.stdout)["information"]
+    assert set(information) == {"alpha", "backup"}
+    assert information["backup"]["error"] == "config"
+    full = json.loads(_cli(tmp_path, CLI_CHECKS, "check", "--json").stdout)["information"]
+    assert set(full) == {"zeta", "alpha", "backup"}
