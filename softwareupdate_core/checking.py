@@ -302,7 +302,9 @@ class CheckRunner:
 
     def _warn_misspelt(self, name: str, cfg: Mapping[str, Any]) -> None:
         """One warning per target whose channels spell ``commitish`` otherwise (read as it)."""
-        if name in self._misspelt_warned or "stable_branch" not in cfg:
+        if name in self._misspelt_warned or (
+            "stable_branch" not in cfg and "prerelease_branches" not in cfg
+        ):
             return
         misspelt = misspelt_commitish(cfg)
         if misspelt:

@@ -243,6 +243,7 @@ class UpdateRunner:
         if reason is not None:
             return self._refuse(reason, plan), None
         if not plan.updates:
+            self._log_left_out(plan)
             return UpdateReport(results=dict(plan.left_out)), None
 
         queued = self._host_busy()
@@ -266,6 +267,7 @@ class UpdateRunner:
             results[planned.target] = result
             if not result.success and not planned.ignorable:
                 failed.append(planned.target)
+        self._log_left_out(plan)
         results.update(plan.left_out)
         success = all(r.success or r.outcome == SKIPPED for r in results.values())
         self._ctx.emit(
@@ -526,6 +528,27 @@ class UpdateRunner:
             return FAILED, f"{problem}; rolling back to {previous} failed: {failure}"
         log_cb([f"rolled back to {previous}"], stream="message")
         return ROLLED_BACK, f"{problem}; rolled back to {planned.from_version}"
+
+    def _log_left_out(self, plan: Plan) -> None:
+        """Write the selected targets that failed before any update (their check or their
+        updater's answer) to the update log, as that target's failure."""
+        for name, result in plan.left_out.items():
+            if result.outcome != FAILED:
+                continue
+            entry = UpdateLogEntry(
+                datetime=self._log.now(),
+                target=name,
+                from_version=None,
+                to_version=None,
+                display_name=name,
+                release_notes=None,
+                success=False,
+                text=result.text,
+            )
+            try:
+                self._log.append(entry)
+            except Exception as exc:
+                log.warning("cannot write the update log: %s", exc)
 
     def _crashed(self, planned: PlannedUpdate, exc: Exception) -> UpdateResult:
         """The result of a target whose update raised where nothing expected it."""

@@ -479,6 +479,23 @@ def test_issue14_item3_crashing_verify_is_that_targets_failure(
     assert not report.success
 
 
+def test_issue14_item3_failed_check_of_a_selected_target_is_logged(
+    tmp_path: Path, managers: list[Manager], github: FakeGitHub
+) -> None:
+    """issue 14 item 3: a target failing before its update is in the update log; b updates."""
+    github.add_repo("jneilliii", "OctoPrint-BackupScheduler", [FakeRelease("0.2.0")])
+    broken = backup_scheduler(github.api_url, method="recording")
+    del broken["current"], broken["displayVersion"]
+    versions = Versions(b=("1.0", "2.0"))
+    checks = {"backup": broken, "b": {"type": "state", "method": "recording"}}
+    manager = manager_for(tmp_path, managers, checks, RoundPlugin(versions))
+    report = manager.update()
+    assert (report.results["backup"].outcome, report.results["b"].outcome) == ("failed", "updated")
+    log = {e.target: e for e in manager.update_log()}
+    assert not log["backup"].success and "checks.backup.current" in log["backup"].text
+    assert log["b"].success
+
+
 def test_item17_update_script_branch_from_update_branch(tmp_path: Path) -> None:
     """issue 9 item 17: ``{branch}`` is update_branch, then the channel."""
     out = tmp_path / "branch.txt"
