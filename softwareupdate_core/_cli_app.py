@@ -160,13 +160,21 @@ def check(
 
     progress = ProgressLine(sys.stderr, enabled=None if not as_json else False)
     with state.manager(events=progress) as manager:
+        _say_if_disabled(manager)
         selected = _known_targets(manager, targets)
         try:
             report = manager.check(selected, force=force)
         finally:
             progress.clear()
     if as_json:
-        _echo_json(report.as_dict())
+        data = report.as_dict()
+        if only_new:  # the same targets the text shows: updates, and failed checks
+            data["information"] = {
+                name: entry
+                for name, entry in data["information"].items()
+                if report.targets[name].update_available or report.targets[name].error
+            }
+        _echo_json(data)
     else:
         host = state.host_target or DEFAULT_HOST_TARGET
         _echo_lines(check_lines(report, only_new=only_new, host_target=host))
@@ -174,6 +182,13 @@ def check(
         sys.exit(EXIT_UPDATES_AVAILABLE)
     if any(s.error and not s.stale for s in report.targets.values()):
         sys.exit(1)
+
+
+def _say_if_disabled(manager: Any) -> None:
+    """Say plainly (on stderr) why nothing is checked when the host's config disables it."""
+    reason = manager.settings.disabled_reason
+    if reason:
+        click.echo(f"Note: {reason}.", err=True)
 
 
 class _UpdateOutput:
@@ -248,6 +263,7 @@ def update(
 
     output = _UpdateOutput(quiet_stdout=as_json)
     with state.manager(events=output) as manager:
+        _say_if_disabled(manager)
         selected = _known_targets(manager, targets)
         if dry_run:
             report = manager.plan_update(selected, force=force)
@@ -262,7 +278,7 @@ def update(
         else:
             click.echo("")
             _echo_lines(result_lines(report))
-    if report.refused or (report.order and not dry_run and not report.success):
+    if not report.success:  # refused, or a selected target's check or update failed
         sys.exit(1)
 
 

@@ -114,8 +114,8 @@ def check_lines(
     """The whole text output of ``softwareupdate check``."""
     lines: list[str] = []
     for status in ordered_targets(report.targets, host_target):
-        if only_new and not status.update_available:
-            continue
+        if only_new and not status.update_available and not status.error:
+            continue  # failed checks stay: they may hide an update
         lines.extend(target_block(status))
         lines.append("")
     lines.append(summary_line(report))

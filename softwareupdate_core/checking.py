@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from . import events
+from ._channels import commitish_value, misspelt_commitish, populate_release_check
 from .cache import (
     VALIDATORS_FILE,
     VERSION_CACHE_FILE,
@@ -59,14 +60,17 @@ from .util import accepted_keywords, fill_placeholders, pick_keywords
 
 log = logging.getLogger(__name__)
 
-#: Check types whose ``current`` is a commit the library tracks itself: when unset, the first
-#: check records the remote commit as installed.
+#: Check types whose ``current`` is a commit the library tracks itself. Without ``current``
+#: the newest commit is offered as an update (installing it is how ``current`` becomes known);
+#: a successful update records the installed commit.
 COMMIT_TYPES = frozenset(
     {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
 )
+#: Check types that learn ``current``: without it, the first answer is recorded as installed.
+LEARNING_TYPES = frozenset({"httpheader", "jsondata"})
 #: Check types whose installed version is only known from ``current``: a successful update
 #: records the version it installed, so the next check does not offer it again.
-CURRENT_TRACKING_TYPES = COMMIT_TYPES | {"httpheader", "jsondata"}
+CURRENT_TRACKING_TYPES = COMMIT_TYPES | LEARNING_TYPES
 #: Check types that page through a release list and read ``max_pages``: the global setting
 #: is filled into these only, so other targets' configs (and cache digests) stay as written.
 PAGED_TYPES = frozenset({"github_release", "forgejo_release", "codeberg_release", "gitlab_release"})
@@ -81,6 +85,8 @@ class Resolved:
     states: Mapping[str, TargetState] = attrs.field(factory=dict)
     #: Settings entries left out on purpose (no type, no provider), with the reason.
     ignored: Mapping[str, str] = attrs.field(factory=dict)
+    #: The report's error code of each problem that is not ``unknown_check`` (``config``).
+    codes: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -91,6 +97,16 @@ class _Answer:
     error: Optional[str] = None
     error_message: Optional[str] = None
     stale: bool = False
+
+
+#: ``displayVersion`` of a target whose installed version is not known.
+UNKNOWN_VERSION = "unknown"
+#: ``displayVersion`` of a ``pypi_release`` target whose package is not installed.
+NOT_INSTALLED = "not installed"
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None or value == "" else str(value)
 
 
 def _utc(timestamp: float) -> dt.datetime:
@@ -119,8 +135,8 @@ def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
             available.append(channel)
     current = first.branch
     wanted = check.get("prerelease_channel")
-    if check.get("prerelease") and wanted and any(c.branch == wanted for c in available):
-        current = str(wanted)
+    if check.get("prerelease") is True and isinstance(wanted, str) and wanted:
+        current = wanted  # a channel not defined here still is the one followed
     return ReleaseChannels(available=tuple(available), current=current, stable=first.branch)
 
 
@@ -132,7 +148,7 @@ def _channel(raw: Any) -> Optional[ReleaseChannel]:
     if not isinstance(branch, str) or not branch:
         return None
     name = raw.get("name")
-    commitish = raw.get("commitish")
+    commitish = commitish_value(raw)
     if isinstance(commitish, str):
         commitish = [commitish]
     elif isinstance(commitish, (list, tuple)):
@@ -187,6 +203,8 @@ class CheckRunner:
         self._lock = threading.Lock()
         self._inflight: dict[tuple[Optional[tuple[str, ...]], bool], Future[CheckReport]] = {}
         self._accepted: dict[str, Optional[frozenset[str]]] = {}
+        #: Targets already warned about a misspelt ``commitish`` (one warning per target).
+        self._misspelt_warned: set[str] = set()
 
     # -- configuration ------------------------------------------------------------------
     def set_guard(self, guard: Callable[[], Optional[str]]) -> None:
@@ -211,9 +229,12 @@ class CheckRunner:
 
     def _resolve(self, online: bool, *, force: bool) -> Resolved:
         settings = self._ctx.settings
+        if settings.disabled_reason is not None:
+            return Resolved({}, {})  # no overlay fetched either: the plugin is off
         provided, owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
         problems: dict[str, str] = {}
         ignored: dict[str, str] = {}
+        codes: dict[str, str] = {}
         merged = {name: dict(cfg) for name, cfg in settings.default_checks.items()}
         for name, cfg in provided.items():
             if name in merged:
@@ -226,6 +247,7 @@ class CheckRunner:
                 merged[name] = dict(cfg)
             else:
                 problems[name] = f"the plugin's check config is a {type(cfg).__name__}"
+                codes[name] = "config"
         for name, cfg in settings.checks.items():
             if name in merged:
                 continue
@@ -245,6 +267,10 @@ class CheckRunner:
         states = self._state.all()
         checks: dict[str, dict[str, Any]] = {}
         for name, cfg in merged.items():
+            if name in settings.invalid_checks:
+                problems[name] = f"invalid check config: {settings.invalid_checks[name]}"
+                codes[name] = "config"
+                continue
             cfg.update(overlays.get(name, {}))
             cfg.update(settings.checks.get(name) or {})
             state = states.get(name)
@@ -268,9 +294,27 @@ class CheckRunner:
             except ConfigurationInvalid as exc:
                 log.warning("target %s cannot be checked: %s", name, exc)
                 problems[name] = f"invalid check config: {exc}"
+                codes[name] = "config"
                 continue
-            checks[name] = cfg
-        return Resolved(checks, problems, states, ignored)
+            self._warn_misspelt(name, cfg)
+            checks[name] = populate_release_check(cfg)
+        return Resolved(checks, problems, states, ignored, codes)
+
+    def _warn_misspelt(self, name: str, cfg: Mapping[str, Any]) -> None:
+        """One warning per target whose channels spell ``commitish`` otherwise (read as it)."""
+        if name in self._misspelt_warned or (
+            "stable_branch" not in cfg and "prerelease_branches" not in cfg
+        ):
+            return
+        misspelt = misspelt_commitish(cfg)
+        if misspelt:
+            with self._lock:
+                self._misspelt_warned.add(name)
+            log.warning(
+                "checks.%s: %s read as 'commitish' (misspelt key)",
+                name,
+                ", ".join(misspelt),
+            )
 
     # -- rounds -------------------------------------------------------------------------
     def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
@@ -316,7 +360,8 @@ class CheckRunner:
             check = checks.get(name)
             if check is None:
                 reason = resolved.problems.get(name, "no check is configured for it")
-                answers[name] = _Answer(error="unknown_check", error_message=f"{name}: {reason}")
+                code = resolved.codes.get(name, "unknown_check")
+                answers[name] = _Answer(error=code, error_message=f"{name}: {reason}")
                 continue
             if check.get("disabled"):
                 answers[name] = _Answer()
@@ -403,12 +448,12 @@ class CheckRunner:
                 message = f"{type(exc).__name__}: {exc}"
             return self._fallback(name, digest, error_code(exc), message)
         if (
-            check["type"] in COMMIT_TYPES
+            check["type"] in LEARNING_TYPES
             and not check.get("current")
             and not info.local.value
             and info.remote.value
         ):
-            # first check of a tracked commit: what is there now counts as installed
+            # first answer of a header or document: what is there now counts as installed
             self._state.update(name, current=info.remote.value)
             check = self._state.get(name).apply(check)
             digest = config_hash(check)
@@ -492,10 +537,20 @@ class CheckRunner:
             display_name = fill_placeholders(name_template, values)
         else:
             display_name = name_template  # no placeholders: skip building the values
+        not_installed = (
+            check.get("type") == "pypi_release"
+            and not check.get("current")
+            and info is not None
+            and info.local.value is None
+        )
         if version_template:
             display_version = fill_placeholders(str(version_template), values)
+        elif not_installed:
+            display_version = NOT_INSTALLED
         else:
-            display_version = (info.local.name if info is not None else None) or ""
+            # as the reference: the installed version, else ``current``, else "unknown"
+            local = info.local.name if info is not None else None
+            display_version = local or _text(check.get("current")) or UNKNOWN_VERSION
 
         release_notes = None
         if info is not None:
@@ -509,7 +564,7 @@ class CheckRunner:
                 else info.remote.release_notes
             )
 
-        available = entry is not None and not entry.is_current
+        available = entry is not None and not entry.is_current and not not_installed
         skipped = self._skipped(name, info, state) if available else None
         if skipped is not None:
             available = False
@@ -518,7 +573,8 @@ class CheckRunner:
         method = select_method(check)
         possible = False
         reason = None
-        if available and disabled is None:
+        if disabled is None and answer.error is None and not not_installed:
+            # whether the updater could update it, asked whether or not an update is on offer
             possible, reason = self._possible(name, check, method, online, compatible, guard)
         return TargetStatus(
             name,

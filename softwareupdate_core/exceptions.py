@@ -18,7 +18,7 @@ class SoftwareUpdateError(Exception):
 class ConfigurationInvalid(SoftwareUpdateError):
     """A configuration value or file is wrong; the message names the file and key path."""
 
-    code = "check"
+    code = "config"
 
     def __init__(self, message: str, *, source: Optional[str] = None, key: Optional[str] = None):
         self.source = source

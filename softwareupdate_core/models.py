@@ -111,8 +111,9 @@ class ReleaseChannels:
     stable: Optional[str]
 
     def as_dict(self) -> dict[str, Any]:
+        """OctoPrint's ``releaseChannels`` shape: ``available`` as ``{name, channel}`` entries."""
         return {
-            "available": [c.as_dict() for c in self.available],
+            "available": [{"name": c.name, "channel": c.branch} for c in self.available],
             "current": self.current,
             "stable": self.stable,
         }
@@ -168,7 +169,8 @@ class TargetStatus:
             "online": self.online,
             "error": self.error,
             "errorMessage": self.error_message,
-            "disabled": self.disabled,
+            "disabled": self.disabled is not None,
+            "disabledReason": self.disabled,
             "compatible": self.compatible,
             "releaseChannels": None
             if self.release_channels is None

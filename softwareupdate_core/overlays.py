@@ -72,8 +72,10 @@ class OverlayDocument:
 #: The keys an overlay may set. Repository coordinates (``user``, ``repo``, ``branch``,
 #: ``package``, ``project``), the ``pip`` requirement or archive URL, how the target is shown
 #: (``displayName``, ``release_notes``), its release channels, and switching it off
-#: (``disabled``, ``compatible``). Not ``api_url``/``web_url``/``index_url`` and friends: they
-#: decide where credentials are sent.
+#: (``disabled``, ``compatible``), and retiring it: ``type`` set to one of
+#: :data:`OVERLAY_TYPES` with ``current_version`` (the plugin repository's overlay retires
+#: broken plugins so). Not ``api_url``/``web_url``/``index_url`` and friends: they decide where
+#: credentials are sent.
 OVERLAY_KEYS = frozenset(
     {
         "user",
@@ -88,8 +90,12 @@ OVERLAY_KEYS = frozenset(
         "pip",
         "disabled",
         "compatible",
+        "type",
+        "current_version",
     }
 )
+#: The only check types an overlay may switch a target to: neither reaches the network.
+OVERLAY_TYPES = frozenset({"always_current", "never_current"})
 
 #: A ``pip`` value an overlay may give: an https URL, or a plain requirement (``name==1.0``,
 #: ``name=={target_version}``) that starts with a letter or digit and has no whitespace, no
@@ -105,6 +111,12 @@ def _value_problem(target: str, key: str, value: Any) -> Optional[str]:
         validate_check(target, {key: value}, source="check overlay")
     except SoftwareUpdateError as exc:
         return str(exc)
+    if key == "type" and value not in OVERLAY_TYPES:
+        return f"type {str(value)[:60]!r} is not one of {', '.join(sorted(OVERLAY_TYPES))}"
+    if key == "current_version" and (
+        isinstance(value, bool) or not isinstance(value, (str, int, float))
+    ):
+        return f"current_version: expected a version string, got a {type(value).__name__}"
     if key == "pip" and isinstance(value, str) and not _OVERLAY_PIP.fullmatch(value):
         return f"pip {value[:60]!r} is neither an https:// URL nor a plain requirement"
     return None

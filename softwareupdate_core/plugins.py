@@ -40,8 +40,29 @@ def make_plugin_manager(
     for plugin in plugins:
         if pm.is_registered(plugin):
             continue
-        pm.register(plugin)
+        pm.register(plugin, name=_registration_name(pm, plugin))
     return pm
+
+
+def _registration_name(pm: pluggy.PluginManager, plugin: object) -> str:
+    """A readable, unique name for an extra plugin: its ``plugin_name``, module or class name.
+
+    pluggy's default is the object's id, which would name a failing plugin by a number in
+    every message about the targets it provides.
+    """
+    own = getattr(plugin, "plugin_name", None)
+    if isinstance(own, str) and own:
+        base = own
+    elif isinstance(plugin, type) or hasattr(plugin, "__file__"):
+        base = str(getattr(plugin, "__name__", type(plugin).__name__))
+    else:
+        cls = type(plugin)
+        base = f"{cls.__module__}.{cls.__qualname__}"
+    name, n = base, 1
+    while pm.get_plugin(name) is not None or pm.is_blocked(name):
+        n += 1
+        name = f"{base}#{n}"
+    return name
 
 
 def plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from .exceptions import CheckError, ConfigurationInvalid
-from .versions import COMPARE_METHODS, parse_version
+from .versions import parse_version
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
 DEFAULT_HOST_TARGET = "octoprint"
@@ -33,6 +33,7 @@ _INT = "a number"
 _LIST_OR_STR = "a string or a list of strings"
 _MAPPING = "a mapping"
 _LIST = "a list"
+_VERSION_VALUE = "a version string"
 
 _ACCEPTS: Mapping[str, Callable[[Any], bool]] = {
     _BOOL: lambda v: isinstance(v, bool),
@@ -40,6 +41,7 @@ _ACCEPTS: Mapping[str, Callable[[Any], bool]] = {
     _INT: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     _MAPPING: lambda v: isinstance(v, Mapping),
     _LIST: lambda v: isinstance(v, list),
+    _VERSION_VALUE: lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool),
     _LIST_OR_STR: lambda v: (
         isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
     ),
@@ -98,6 +100,7 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "timeout": _INT,
     "update_timeout": _INT,
     "max_pages": _INT,
+    "current_version": _VERSION_VALUE,
 }
 
 #: Keys whose values are secrets, wherever they appear in checks or unknown settings.
@@ -276,6 +279,11 @@ class Settings:
     #: Oldest Python and pip an update round accepts.
     minimum_python: str = "3.7"
     minimum_pip: str = "19.0"
+    #: Targets of ``checks`` whose config has a wrong value, with the error naming its key
+    #: path; such a target reports ``error: config`` and the others are still checked.
+    invalid_checks: Mapping[str, str] = attrs.field(factory=dict)
+    #: Why nothing is checked at all (the host's config disables the plugin), or None.
+    disabled_reason: Optional[str] = None
     #: Unknown keys, kept as they were.
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=_redacted_repr)
     #: Where these settings were read from, for error messages.
@@ -312,12 +320,25 @@ class Settings:
         return attrs.evolve(self, **changes)
 
 
-def octoprint_default_checks() -> dict[str, dict[str, Any]]:
-    """The checks an OctoPrint host ships: OctoPrint itself (releases, three channels) and pip.
+def octoprint_default_checks(*, with_pip: bool = False) -> dict[str, dict[str, Any]]:
+    """The checks OctoPrint 1.11.8 ships: the ``octoprint`` target (releases, three channels).
 
     Used for a whole OctoPrint ``config.yaml``, whose ``checks`` hold only what the user
-    changed. ``current`` is the installed OctoPrint distribution's version, when there is one.
+    changed. The ``octoprint`` target is there only when OctoPrint is installed in this
+    environment (its version is ``current``); ``pip`` only when ``with_pip`` (the config's
+    ``checks`` name it), as OctoPrint itself ships no ``pip`` target.
     """
+    checks: dict[str, dict[str, Any]] = {}
+    if with_pip:
+        checks["pip"] = {
+            "type": "pypi_release",
+            "package": "pip",
+            "displayName": "pip",
+            "pip": "pip=={target_version}",
+        }
+    installed = _installed_version("OctoPrint")
+    if installed is None:
+        return checks
     octoprint: dict[str, Any] = {
         "type": "github_release",
         "user": "OctoPrint",
@@ -325,33 +346,24 @@ def octoprint_default_checks() -> dict[str, dict[str, Any]]:
         "displayName": "OctoPrint",
         "method": "pip",
         "pip": "https://github.com/OctoPrint/OctoPrint/archive/{target_version}.zip",
-        "stable_branch": {"name": "Stable", "branch": "master", "commitish": ["master"]},
+        # the channels' commitish lists as OctoPrint 1.11.8 ships them
+        "stable_branch": {"name": "Stable", "branch": "master", "commitish": ["master", "main"]},
         "prerelease_branches": [
             {
                 "name": "Maintenance RCs",
                 "branch": "rc/maintenance",
-                "commitish": ["rc/maintenance", "master"],
+                "commitish": ["rc/maintenance", "next"],
             },
             {
                 "name": "Devel RCs",
                 "branch": "rc/devel",
-                "commitish": ["rc/devel", "rc/maintenance", "master"],
+                "commitish": ["rc/maintenance", "rc/devel", "next"],
             },
         ],
         "restart": "octoprint",
+        "current": installed,
     }
-    installed = _installed_version("OctoPrint")
-    if installed is not None:
-        octoprint["current"] = installed
-    return {
-        "octoprint": octoprint,
-        "pip": {
-            "type": "pypi_release",
-            "package": "pip",
-            "displayName": "pip",
-            "pip": "pip=={target_version}",
-        },
-    }
+    return {"octoprint": octoprint, **checks}
 
 
 def _installed_version(distribution: str) -> Optional[str]:
@@ -428,11 +440,18 @@ def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartComman
         values["check_overlay_url"] = checker.optional_str(
             "check_overlay_url", section["check_overlay_url"]
         )
+    checks: dict[str, Mapping[str, Any]] = {}
+    invalid: dict[str, str] = {}
+    for name, check in checker.mapping("checks", section.get("checks")).items():
+        # one target's bad value is that target's error, never the whole file's
+        try:
+            checks[str(name)] = _parse_check(checker.below(f"checks.{name}"), check)
+        except ConfigurationInvalid as exc:
+            invalid[str(name)] = str(exc)
+            checks[str(name)] = dict(check) if isinstance(check, Mapping) else {}
     return Settings(
-        checks={
-            str(name): _parse_check(checker.below(f"checks.{name}"), check)
-            for name, check in checker.mapping("checks", section.get("checks")).items()
-        },
+        checks=checks,
+        invalid_checks=invalid,
         pip_command=_parse_pip_command(checker, section.get("pip_command")),
         credentials=_parse_credentials(checker.below("credentials"), section.get("credentials")),
         restart_commands=_parse_restart(checker, section, restart_defaults),
@@ -451,11 +470,6 @@ def _parse_check(checker: _Checker, check: Any) -> dict[str, Any]:
         expected = CHECK_KEY_TYPES.get(key)
         if expected is not None and value is not None:
             checker.expect(key, value, expected)
-    compare = result.get("release_compare")
-    if compare is not None and compare not in COMPARE_METHODS:
-        raise checker.fail(
-            "release_compare", f"expected one of {', '.join(COMPARE_METHODS)}, got {compare!r}"
-        )
     for index, channel in enumerate(result.get("prerelease_branches") or ()):
         _check_channel(checker.below(f"prerelease_branches[{index}]"), channel)
     if result.get("stable_branch") is not None:
@@ -573,7 +587,20 @@ def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
         )
         section = checker.below("plugins.softwareupdate")
         settings = _parse_section(plugins.get("softwareupdate"), section, restart_defaults)
-        return attrs.evolve(settings, default_checks=octoprint_default_checks())
+        disabled = plugins.get("_disabled")
+        if isinstance(disabled, list) and "softwareupdate" in disabled:
+            # OctoPrint would not load the plugin: nothing to check, and the reason said
+            return attrs.evolve(
+                settings,
+                checks={},
+                invalid_checks={},
+                disabled_reason=(
+                    "the softwareupdate plugin is disabled in this config "
+                    "(plugins._disabled lists softwareupdate): nothing to check"
+                ),
+            )
+        defaults = octoprint_default_checks(with_pip="pip" in settings.checks)
+        return attrs.evolve(settings, default_checks=defaults)
     if set(data) == {"softwareupdate"}:
         section = checker.below("softwareupdate")
         return _parse_section(data["softwareupdate"], section, RestartCommands())

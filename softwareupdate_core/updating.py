@@ -8,10 +8,12 @@ event, written to the update log, and invalidates its cached check; pip updates 
 and rolled back to the previous version when verification fails. The strongest restart any
 updated target needs runs at the end, after the lock is released.
 
-A failing target whose check is not ``ignorable`` (the default, as in the reference) ends the
-round: later targets are reported as skipped, and the restart is left to the administrator
-(``restart_manually``) because the system is in a state nobody planned. An ``ignorable``
-target's failure is reported and the round carries on.
+A failing target never ends the round: every planned target is attempted, as in the
+reference, and every failure, expected or not (a crashing updater, a ``verify`` command that
+cannot even start), is caught, logged in the update log as that target's failure, and the
+round goes on. A failure of a target whose check is not ``ignorable`` (the default) only holds
+back the restart, which is left to the administrator (``restart_manually``) because the system
+is in a state nobody planned.
 """
 
 from __future__ import annotations
@@ -250,6 +252,7 @@ class UpdateRunner:
         if reason is not None:
             return self._refuse(reason, plan), None
         if not plan.updates:
+            self._log_left_out(plan)
             return UpdateReport(results=dict(plan.left_out)), None
 
         queued = self._host_busy()
@@ -263,22 +266,17 @@ class UpdateRunner:
         online = host_answer(self._ctx.host, "is_online", True)
         self._ctx.emit(events.UPDATE_STARTED, {"targets": list(plan.order)})
         results: dict[str, UpdateResult] = {}
-        stopped_by: Optional[str] = None
+        failed: list[str] = []
         for planned in plan.updates:
-            if stopped_by is not None:
-                results[planned.target] = UpdateResult(
-                    planned.target,
-                    False,
-                    planned.from_version,
-                    planned.to_version,
-                    text=f"not attempted: {stopped_by} failed and is not ignorable",
-                    outcome=SKIPPED,
-                )
-                continue
-            result = self._update_one(planned, online=online, force=force)
+            try:
+                result = self._update_one(planned, online=online, force=force)
+            except Exception as exc:  # whatever broke, it is this target's failure only
+                log.exception("update of %s failed unexpectedly", planned.target)
+                result = self._crashed(planned, exc)
             results[planned.target] = result
             if not result.success and not planned.ignorable:
-                stopped_by = planned.target
+                failed.append(planned.target)
+        self._log_left_out(plan)
         results.update(plan.left_out)
         success = all(r.success or r.outcome == SKIPPED for r in results.values())
         self._ctx.emit(
@@ -286,7 +284,9 @@ class UpdateRunner:
             {"success": success, "results": {t: r.success for t, r in results.items()}},
         )
         kind = strongest(r.restart for r in results.values() if r.outcome == UPDATED)
-        held_back = None if stopped_by is None else f"the update of {stopped_by} failed"
+        held_back = None
+        if failed:
+            held_back = f"the update of {', '.join(failed)} failed"
         report = UpdateReport(results=results, order=plan.order, restart=kind, queued=queued)
         return report, held_back
 
@@ -401,8 +401,9 @@ class UpdateRunner:
                     check=check,
                     method=method,
                     status=status,
-                    from_version=info.local.name,
-                    to_version=info.remote.name or target_version,
+                    # values, not release names, as the reference reports them
+                    from_version=info.local.value,
+                    to_version=target_version,
                     from_value=info.local.value,
                     target_version=target_version,
                     ignorable=bool(check.get("ignorable", False)),
@@ -427,7 +428,11 @@ class UpdateRunner:
             updater, planned, planned.target_version, log_cb, online=online, force=force
         )
         if problem is None:
-            problem = self._verify(planned, updater, log_cb)
+            try:
+                problem = self._verify(planned, updater, log_cb)
+            except Exception as exc:  # e.g. a verify command the OS refuses to start
+                log.exception("verifying the update of %s failed", target)
+                problem = f"verification failed: {type(exc).__name__}: {exc}"
             if problem is not None and planned.method == PIP_METHOD:
                 outcome, text = self._roll_back(planned, updater, problem, log_cb, online=online)
         if problem is not None and outcome == UPDATED:
@@ -537,6 +542,44 @@ class UpdateRunner:
         log_cb([f"rolled back to {previous}"], stream="message")
         return ROLLED_BACK, f"{problem}; rolled back to {planned.from_version}"
 
+    def _log_left_out(self, plan: Plan) -> None:
+        """Write the selected targets that failed before any update (their check or their
+        updater's answer) to the update log, as that target's failure."""
+        for name, result in plan.left_out.items():
+            if result.outcome != FAILED:
+                continue
+            entry = UpdateLogEntry(
+                datetime=self._log.now(),
+                target=name,
+                from_version=None,
+                to_version=None,
+                display_name=name,
+                release_notes=None,
+                success=False,
+                text=result.text,
+            )
+            try:
+                self._log.append(entry)
+            except Exception as exc:
+                log.warning("cannot write the update log: %s", exc)
+
+    def _crashed(self, planned: PlannedUpdate, exc: Exception) -> UpdateResult:
+        """The result of a target whose update raised where nothing expected it."""
+        text = redact_urls(f"update failed: {type(exc).__name__}: {exc}")
+        try:
+            self._ctx.emit(events.UPDATE_FAILED, {**planned.payload(), "reason": text})
+        except Exception:
+            log.exception("the update-failed event of %s could not be sent", planned.target)
+        self._record(planned, False, text)
+        return UpdateResult(
+            planned.target,
+            False,
+            planned.from_version,
+            planned.to_version,
+            text=text,
+            outcome=FAILED,
+        )
+
     def _close_interrupted(self) -> tuple[UpdateLogEntry, ...]:
         """The updates a killed earlier round left unfinished, now marked in the log."""
         try:
@@ -569,13 +612,13 @@ class UpdateRunner:
         entry = self._entry(planned, success, text)
         try:
             self._log.finish(entry)
-        except (OSError, SoftwareUpdateError) as exc:
+        except Exception as exc:
             log.warning("cannot write the update log: %s", exc)
         try:
             self._checks.invalidate(planned.target)
             if success and str(planned.check.get("type")) in CURRENT_TRACKING_TYPES:
                 self._checks.record_current(planned.target, planned.target_version)
-        except (OSError, SoftwareUpdateError) as exc:
+        except Exception as exc:
             log.warning("cannot record the new state of %s: %s", planned.target, exc)
 
     # -- helpers ------------------------------------------------------------------------

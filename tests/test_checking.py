@@ -64,21 +64,21 @@ def test_overrides_of_a_gone_plugin_are_dropped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("checks", "plugin", "message"),
+    ("checks", "plugin", "message", "code"),
     [
-        ({"e": {}}, {}, "empty"),
-        ({}, {"e": {"displayName": "no type"}}, "no 'type'"),
-        ({}, {"e": ["not", "a", "mapping"]}, "list"),
+        ({"e": {}}, {}, "empty", "unknown_check"),
+        ({}, {"e": {"displayName": "no type"}}, "no 'type'", "unknown_check"),
+        ({}, {"e": ["not", "a", "mapping"]}, "list", "config"),
     ],
 )
 def test_broken_entries_are_reported_not_crashed_on(
-    tmp_path: Path, checks: dict[str, Any], plugin: dict[str, Any], message: str
+    tmp_path: Path, checks: dict[str, Any], plugin: dict[str, Any], message: str, code: str
 ) -> None:
-    """Empty, typeless or non-mapping entries become unknown_check statuses."""
+    """Empty or typeless entries become unknown_check statuses, a non-mapping one a config error."""
     with make(tmp_path, {**checks, "ok": {"type": "fake"}}, ConfigProvider(plugin)) as m:
         assert "e" not in m.effective_checks()
         report = m.check()
-    assert report.targets["e"].error == "unknown_check"
+    assert report.targets["e"].error == code
     assert message in (report.targets["e"].error_message or "")
     assert report.targets["ok"].error is None
 
@@ -129,7 +129,7 @@ def test_invalid_plugin_config_fails_its_target_not_the_round(tmp_path: Path) ->
         problems = m.config_problems()
         report = m.check()
     assert "checks.bad.stable_branch.commitish" in problems["bad"]
-    assert report.targets["bad"].error == "unknown_check"
+    assert report.targets["bad"].error == "config"
     assert "checks.bad.stable_branch.commitish" in (report.targets["bad"].error_message or "")
     assert "checks.worse.prerelease" in (report.targets["worse"].error_message or "")
     assert report.targets["ok"].error is None
@@ -183,6 +183,7 @@ def test_global_max_pages_bounds_release_paging(
     github.add_repo(USER, REPO, [*rcs, FakeRelease("1.5.0")])
     own = {} if own_pages is None else {"max_pages": own_pages}
     target = {"type": "github_release", "user": USER, "repo": REPO, "api_url": server.url}
+    target["current"] = "1.0.0"
     with make(
         tmp_path, {"t": {**target, **own}, "f": {"type": "fake"}}, max_pages=global_pages
     ) as m:

@@ -230,18 +230,20 @@ def test_unknown_target_is_one_line_and_status_1(tmp_path: Path) -> None:
     ]
 
 
-def test_broken_config_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
-    """A wrong value in the config file is one line naming file and key path; no traceback."""
+def test_item14_bad_check_value_fails_its_target_only(tmp_path: Path) -> None:
+    """issue 9 item 14: a wrong value in one check is that target's config error, named by key."""
     config = tmp_path / "config.yaml"
     config.write_text(
-        "plugins:\n  softwareupdate:\n    checks:\n      x:\n        prerelease: maybe\n"
+        "plugins:\n  softwareupdate:\n    check_overlay_url: null\n    checks:\n"
+        "      x:\n        type: always_current\n        prerelease: maybe\n"
+        "      y:\n        type: always_current\n"
     )
-    result = run(tmp_path, config, "check")
+    result = run(tmp_path, config, "check", "--json")
     assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert str(config) in lines[0]
-    assert "plugins.softwareupdate.checks.x.prerelease" in lines[0]
+    info = json.loads(result.stdout)["information"]
+    assert info["x"]["error"] == "config"
+    assert "plugins.softwareupdate.checks.x.prerelease" in info["x"]["errorMessage"]
+    assert info["y"]["error"] is None and info["y"]["updateAvailable"] is False
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from softwareupdate_core.exceptions import CheckError, ConfigurationInvalid
+from softwareupdate_core.exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
 from softwareupdate_core.version_checks import command_line
 
 
@@ -62,16 +62,20 @@ def test_string_command_is_split_without_a_shell(tmp_path: Path) -> None:
     assert not Path("pwned").exists()
 
 
-def test_command_runs_when_offline_and_offline_flag_sets_needs_online(tmp_path: Path) -> None:
-    """online=False still runs the command; ``offline: true`` makes needs_online False."""
+def test_item09_command_does_not_run_offline_unless_offline_is_set(tmp_path: Path) -> None:
+    """issue 9 item 9: offline, the command is not run (CannotCheckOffline) unless offline: true."""
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'a').write('x'); print('1'); print('2')"
-    info, _ = command_line.get_latest("t", {"command": script(code)}, online=False)
+    with pytest.raises(CannotCheckOffline, match="offline: true"):
+        command_line.get_latest("t", {"command": script(code)}, online=False)
+    assert not marker.exists()
+    info, _ = command_line.get_latest("t", {"command": script(code)})
     assert marker.read_text() == "x"
     assert info.needs_online is True
-    info, _ = command_line.get_latest("t", {"command": script(code), "offline": True})
+    info, _ = command_line.get_latest("t", {"command": script(code), "offline": True}, online=False)
     assert marker.read_text() == "xx"
     assert info.needs_online is False
+    assert command_line.OFFLINE_NOTE in info.notes
 
 
 def test_missing_program_is_check_error(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ def _check(forge: FakeForgejo, **extra: Any) -> dict[str, Any]:
         "forge": forge.api_url,
         "user": "me",
         "repo": "tool",
+        "current": "0.0.1",
         **extra,
     }
 
@@ -319,8 +320,8 @@ def test_commit_wrong_shapes(
         ({"forge": "codeberg", "user": "me", "repo": "tool", "max_pages": 0}, "max_pages"),
         ({"forge": "codeberg", "user": "me", "repo": "tool", "prerelease": "yes"}, "prerelease"),
         (
-            {"forge": "codeberg", "user": "me", "repo": "tool", "release_compare": "x"},
-            "release_compare",
+            {"forge": "codeberg", "user": "me", "repo": "tool"},
+            "current",
         ),
     ],
 )

@@ -53,6 +53,7 @@ def run(
     **extra: Any,
 ) -> tuple[VersionInformation, bool]:
     check = {"type": "github_release", "user": USER, "repo": REPO, "api_url": github.api_url}
+    check["current"] = "0.0.1"  # a release check cannot do without the installed version
     check.update(extra)
     return github_release.get_latest(
         "some_plugin", check, online=online, credentials=credentials, http=http
@@ -74,11 +75,14 @@ def test_current_version_is_current(github: FakeGitHub, http: HttpClient) -> Non
     assert run(github, http, current="1.2.0")[1] is True
 
 
-def test_unknown_local_version_is_not_current(github: FakeGitHub, http: HttpClient) -> None:
-    """Without ``current`` the remote is shown and the target is not current."""
+def test_item08_unknown_local_version_is_a_config_error(
+    github: FakeGitHub, http: HttpClient
+) -> None:
+    """issue 9 item 8: without ``current`` the check names the missing key, offering nothing."""
     github.add_repo(USER, REPO, [FakeRelease("1.2.0")])
-    info, is_current = run(github, http)
-    assert (info.local.value, info.remote.value, is_current) == (None, "1.2.0", False)
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.some_plugin\.current"):
+        run(github, http, current=None)
+    assert github.server.hits(RELEASES_PATH) == []
 
 
 def test_repository_without_releases_is_current(github: FakeGitHub, http: HttpClient) -> None:
@@ -146,7 +150,7 @@ def test_next_link_to_another_host_is_not_followed(
     link = {"Link": f'<{web.url}{RELEASES_PATH}?page=2>; rel="next"'}
     server.route(RELEASES_PATH, Reply.json(page, headers=link))
     web.route(RELEASES_PATH, Reply.json([{"tag_name": "1.0.0"}]))
-    check = {"user": USER, "repo": REPO, "api_url": server.url}
+    check = {"user": USER, "repo": REPO, "api_url": server.url, "current": "1.0"}
     info, _ = github_release.get_latest("t", check, credentials={"github": TOKEN}, http=http)
     assert info.remote.value is None
     assert web.hits() == []
@@ -296,13 +300,18 @@ def test_force_base(github: FakeGitHub, http: HttpClient, force_base: bool, expe
 
 @pytest.mark.parametrize(
     "extra",
-    [{"release_compare": "bogus"}, {"release_compare": "custom"}],
+    [{"release_compare": "semantic_version"}, {"release_compare": "custom"}],
 )
-def test_bad_compare_config(github: FakeGitHub, http: HttpClient, extra: dict[str, Any]) -> None:
-    """An unknown scheme, or custom without a callable, is a ConfigurationInvalid."""
-    github.add_repo(USER, REPO, [FakeRelease("1.0.0")])
-    with pytest.raises(ConfigurationInvalid):
-        run(github, http, current="1.0.0", **extra)
+def test_item14_bad_compare_config_falls_back_to_python(
+    github: FakeGitHub, http: HttpClient, extra: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """issue 9 item 14: an unknown scheme, or custom without a callable, compares as python."""
+    github.add_repo(USER, REPO, [FakeRelease("1.1.0"), FakeRelease("1.0.0")])
+    with caplog.at_level("WARNING"):
+        info, is_current = run(github, http, current="1.0.0", **extra)
+    assert (info.remote.value, is_current) == ("1.1.0", False)
+    warnings = [r for r in caplog.records if "release_compare" in r.getMessage()]
+    assert len(warnings) == 1 and "python" in warnings[0].getMessage()
 
 
 # -- configuration and credentials ----------------------------------------------------------
@@ -426,7 +435,7 @@ def test_secondary_rate_limit_429_is_not_retried(github: FakeGitHub, http: HttpC
 def test_error_status_is_an_api_error(server: FakeServer, http: HttpClient, status: int) -> None:
     """4xx/5xx answers raise ApiCheckError with the status and GitHub's message."""
     server.route(RELEASES_PATH, Reply.json({"message": "Not Found here"}, status))
-    check = {"user": USER, "repo": REPO, "api_url": server.url}
+    check = {"user": USER, "repo": REPO, "api_url": server.url, "current": "1.0"}
     with pytest.raises(ApiCheckError) as caught:
         github_release.get_latest("t", check, http=http)
     assert (caught.value.status, caught.value.api_message) == (status, "Not Found here")
@@ -447,7 +456,7 @@ def test_malformed_answers_are_check_errors(
 ) -> None:
     """HTML, truncated JSON or JSON of another shape raise CheckError saying what was wrong."""
     server.route(RELEASES_PATH, reply)
-    check = {"user": USER, "repo": REPO, "api_url": server.url}
+    check = {"user": USER, "repo": REPO, "api_url": server.url, "current": "1.0"}
     with pytest.raises(CheckError, match=message):
         github_release.get_latest("t", check, http=http)
 
@@ -455,7 +464,7 @@ def test_malformed_answers_are_check_errors(
 def test_hanging_api_is_a_network_error_within_the_timeout(server: FakeServer) -> None:
     """An API that never answers gives NetworkError after the timeout."""
     server.route(RELEASES_PATH, Reply(200, "[]", delay=60))
-    check = {"user": USER, "repo": REPO, "api_url": server.url}
+    check = {"user": USER, "repo": REPO, "api_url": server.url, "current": "1.0"}
     started = time.monotonic()
     with HttpClient(timeout=(1, 1)) as http, pytest.raises(NetworkError):
         github_release.get_latest("t", check, http=http)
@@ -467,7 +476,7 @@ def test_connection_refused_is_a_network_error(http: HttpClient) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    check = {"user": USER, "repo": REPO, "api_url": f"http://127.0.0.1:{port}"}
+    check = {"user": USER, "repo": REPO, "api_url": f"http://127.0.0.1:{port}", "current": "1.0"}
     with pytest.raises(NetworkError):
         github_release.get_latest("t", check, http=http)
 
@@ -514,6 +523,7 @@ def test_only_hostile_tags_under_unequal_stay_inert_strings(
     github2_tags = [FakeRelease("--index-url=https://evil.example")]
     github.add_repo(USER, "other", github2_tags)
     check = {"user": USER, "repo": "other", "api_url": github.api_url, "release_compare": "unequal"}
+    check["current"] = "1.0"
     assert github_release.get_latest("t", check, http=http)[0].remote.value is None
 
 
@@ -539,6 +549,29 @@ def test_zero_quota_without_token_falls_back_to_the_feed(
     assert info.remote.release_notes == f"{web.url}/{USER}/{REPO}/releases/tag/1.2.0"
     assert [r.path for r in web.hits()] == [f"/{USER}/{REPO}/releases.atom"]
     assert web.hits()[0].header("Authorization") is None
+
+
+def test_item22_no_feed_fallback_for_a_non_public_api_without_web_url(
+    github: FakeGitHub, http: HttpClient, web: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 9 item 22: another api_url never falls back to github.com's feed; web_url opts in."""
+    github.add_repo(USER, REPO, [FakeRelease("1.2.0"), FakeRelease("1.1.0")])
+    github.mount_feed(web)
+    github.anonymous.remaining = 0
+    tried: list[str] = []
+    original = github_release._latest_from_feed
+
+    def spy(target: str, client: HttpClient, repo: Any, *args: Any) -> Any:
+        tried.append(repo.web_base)
+        return original(target, client, repo, *args)
+
+    monkeypatch.setattr(github_release, "_latest_from_feed", spy)
+    with pytest.raises(RateLimitCheckError):
+        run(github, http, current="1.1.0")  # api_url is the test server, no web_url
+    assert tried == []
+    info, _ = run(github, http, current="1.1.0", web_url=web.url)
+    assert tried == [f"{web.url}/{USER}/{REPO}"]
+    assert info.remote.value == "1.2.0" and info.notes == (github_release.FEED_NOTE,)
 
 
 def test_feed_failure_keeps_the_rate_limit_error(

@@ -26,7 +26,8 @@ def gitlab(server: FakeServer) -> FakeGitLab:
 
 
 def _check(gitlab: FakeGitLab, **extra: Any) -> dict[str, Any]:
-    return {"type": "gitlab_release", "api_url": gitlab.api_url, "project": "group/tool", **extra}
+    base = {"type": "gitlab_release", "api_url": gitlab.api_url, "project": "group/tool"}
+    return {**base, "current": "0.0.1", **extra}
 
 
 def test_newest_published_release_is_offered(gitlab: FakeGitLab, http: HttpClient) -> None:

@@ -65,8 +65,14 @@ def test_default_checks_are_the_bottom_layer(
     assert manager.check(["host"]).targets["host"].update_available is False
 
 
-def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(tmp_path: Path) -> None:
+def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An OctoPrint config.yaml that only changes the channel still has the octoprint target."""
+    import softwareupdate_core.settings as settings_module
+
+    # the octoprint target exists only where OctoPrint is installed (issue 9 item 20)
+    monkeypatch.setattr(settings_module, "_installed_version", {"OctoPrint": "1.11.8"}.get)
     config = tmp_path / "config.yaml"
     config.write_text(
         "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n"

@@ -336,22 +336,26 @@ def test_release_channel_refusals(h: Harness) -> None:
         m.release_channels("ghost")
 
 
-def test_commit_check_records_current_on_first_check(h: Harness, server: FakeServer) -> None:
-    """Without `current`, the first commit check records the remote commit as installed."""
+def test_item06_commit_check_without_current_offers_the_newest_commit(
+    h: Harness, server: FakeServer
+) -> None:
+    """issue 9 item 6: no `current` means update available; after an update it is recorded."""
     head = {"hash": "a" * 40}
     server.route("/2.0/repositories/u/r/commit/master", lambda _r: Reply.json(head))
+    # shaped like OctoPrint-Bitbucket plugins' get_update_information(): no current
     checks = {
         "bb": {"type": "bitbucket_commit", "user": "u", "repo": "r", "api_url": f"{server.url}/2.0"}
     }
     m = h.manager(checks)
     status = m.check().targets["bb"]
-    assert status.error is None and not status.update_available
-    assert m.effective_checks()["bb"]["current"] == "a" * 40
+    assert status.error is None and status.update_available
+    assert (status.local_version, status.remote_version) == ("unknown", "a" * 40)
+    assert "current" not in m.effective_checks()["bb"]
+    m._checks.record_current("bb", "a" * 40)  # what the update round calls after success
+    assert not m.check().targets["bb"].update_available
     head["hash"] = "b" * 40
     status = h.manager(checks).check(force=True).targets["bb"]
     assert status.update_available and status.local_version == "a" * 40
-    m._checks.record_current("bb", "b" * 40)  # what the update round calls
-    assert not m.check().targets["bb"].update_available
 
 
 # -- statuses ------------------------------------------------------------------------------

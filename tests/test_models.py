@@ -88,11 +88,7 @@ def test_check_report_status_and_api_shape() -> None:
         "releaseChannels",
     ):
         assert key in entry
-    assert entry["releaseChannels"]["available"][0] == {
-        "branch": "master",
-        "name": "Stable",
-        "commitish": ["master"],
-    }
+    assert entry["releaseChannels"]["available"][0] == {"name": "Stable", "channel": "master"}
 
 
 def test_update_log_entry_uses_octoprint_names_and_round_trips() -> None:

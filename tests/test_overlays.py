@@ -145,7 +145,15 @@ def test_overlay_cannot_send_the_github_token_elsewhere(
         github.add_repo("u", "r", [FakeRelease("2.0.0")])
         server.route("/overlay.json", {"t": {"api_url": f"{server.url}/evil", "repo": "r"}})
         provider = ConfigProvider(
-            {"t": {"type": "github_release", "user": "u", "repo": "x", "api_url": honest.url}}
+            {
+                "t": {
+                    "type": "github_release",
+                    "user": "u",
+                    "repo": "x",
+                    "api_url": honest.url,
+                    "current": "1.0.0",
+                }
+            }
         )
         with (
             caplog.at_level(logging.WARNING),

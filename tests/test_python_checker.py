@@ -9,6 +9,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core.exceptions import (
+    CannotCheckOffline,
     CheckError,
     ConfigurationInvalid,
     NetworkError,
@@ -40,7 +41,7 @@ class Recorder:
 def test_object_with_get_latest_gets_every_keyword() -> None:
     """An object with get_latest taking **kwargs receives online, credentials and extras."""
     recorder = Recorder()
-    check = {"python_checker": recorder}
+    check = {"python_checker": recorder, "offline": True}
     info, is_current = python_checker.get_latest(
         "t", check, online=False, credentials=CREDENTIALS, http="client"
     )
@@ -60,7 +61,9 @@ def test_module_checker_is_used_through_get_latest() -> None:
         return INFO, True
 
     module.get_latest = get_latest  # type: ignore[attr-defined]
-    assert python_checker.get_latest("t", {"python_checker": module}, online=False) == (INFO, True)
+    assert python_checker.get_latest(
+        "t", {"python_checker": module, "offline": True}, online=False
+    ) == (INFO, True)
     assert seen == [False]
 
 
@@ -72,7 +75,7 @@ def test_old_two_argument_signature_still_works() -> None:
         calls.append((target, check))
         return INFO, False
 
-    check = {"python_checker": old}
+    check = {"python_checker": old, "offline": True}
     python_checker.get_latest("t", check, online=False, credentials=CREDENTIALS, http="x")
     assert calls == [("t", check)]
 
@@ -86,7 +89,11 @@ def test_only_named_keywords_are_passed() -> None:
         return INFO, True
 
     python_checker.get_latest(
-        "t", {"python_checker": checker}, online=False, credentials=CREDENTIALS, http="x"
+        "t",
+        {"python_checker": checker, "offline": True},
+        online=False,
+        credentials=CREDENTIALS,
+        http="x",
     )
     assert received == [CREDENTIALS]
 
@@ -174,3 +181,21 @@ def test_unusable_checker_is_configuration_invalid(value: object, message: str) 
     check = {} if value is None else {"python_checker": value}
     with pytest.raises(ConfigurationInvalid, match=message):
         python_checker.get_latest("t", check)
+
+
+def test_item09_checker_is_not_called_offline_unless_offline_is_set() -> None:
+    """issue 9 item 9: offline, the checker is not called unless the check says offline: true."""
+    calls: list[bool] = []
+
+    def checker(target: str, check: Mapping[str, Any], online: bool = True) -> Any:
+        calls.append(online)
+        return {"local": {"name": "1", "value": "1"}, "remote": {"name": "1", "value": "1"}}, True
+
+    with pytest.raises(CannotCheckOffline):
+        python_checker.get_latest("t", {"python_checker": checker}, online=False)
+    assert calls == []
+    info, _ = python_checker.get_latest(
+        "t", {"python_checker": checker, "offline": True}, online=False
+    )
+    assert calls == [False]
+    assert info.local.value == "1"

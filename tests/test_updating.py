@@ -125,8 +125,8 @@ def test_unknown_target_fails_and_unupdatable_is_skipped(tmp_path: Path) -> None
     assert not report.success
 
 
-def test_failure_of_a_non_ignorable_target_stops_the_round(tmp_path: Path) -> None:
-    """A failing target that is not ignorable leaves the later ones untouched and not restarted."""
+def test_item16_failed_target_does_not_stop_the_round(tmp_path: Path) -> None:
+    """issue 9 item 16: every target is attempted; a failure only holds back the restart."""
     versions = Versions(octoprint=OUTDATED, a=OUTDATED, b=OUTDATED)
     plugin = RoundPlugin(versions)
     plugin.updater.failures["a"] = UpdateError("disk on fire")
@@ -134,12 +134,13 @@ def test_failure_of_a_non_ignorable_target_stops_the_round(tmp_path: Path) -> No
     checks = {"octoprint": check(restart="octoprint"), "a": check(), "b": check()}
     with make_manager(tmp_path, plugin, checks, events=recorder) as manager:
         report = manager.update()
-    assert plugin.updater.targets() == ["octoprint", "a"]
+        log = manager.update_log()
+    assert plugin.updater.targets() == ["octoprint", "a", "b"]
     assert report.results["a"].outcome == "failed"
     assert "disk on fire" in report.results["a"].text
-    assert report.results["b"].outcome == "skipped"
-    assert "a failed" in report.results["b"].text
-    assert versions.installed["b"] == "1.0"
+    assert report.results["b"].outcome == "updated"
+    assert versions.installed["b"] == "2.0"
+    assert [(e.target, e.success) for e in log] == [("octoprint", True), ("a", False), ("b", True)]
     failed = recorder.of(events.UPDATE_FAILED)
     assert [(p["target"], p["from_version"], p["to_version"]) for p in failed] == [
         ("a", "1.0", "2.0")

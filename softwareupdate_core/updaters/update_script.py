@@ -4,7 +4,8 @@ Config keys of a check:
 
 * ``update_script`` (mandatory): a command string (split with :func:`shlex.split`) or list.
   Placeholders, filled after splitting so each value stays one argument: ``{target}`` (the
-  version to update to), ``{branch}`` (the check's ``branch``, else its
+  version to update to), ``{branch}`` (the check's ``update_branch``, OctoPrint's key, set
+  by the check round from the release channel when not configured; else ``branch``, else
   ``prerelease_channel``), ``{folder}``, ``{python}`` (the running interpreter) and
   ``{force}`` (``true``/``false``).
 * ``update_folder`` or ``checkout_folder`` (mandatory): an existing folder; every script runs
@@ -76,7 +77,7 @@ def perform_update(
         "python": sys.executable,
         "force": "true" if force else "false",
     }
-    branch = check.get("branch") or check.get("prerelease_channel")
+    branch = check.get("update_branch") or check.get("branch") or check.get("prerelease_channel")
     if branch:
         values["branch"] = check_remote_value(branch, name="branch", allow_slash=True)
 

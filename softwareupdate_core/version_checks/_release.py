@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from .. import versions
+from .._channels import commitish_value
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import ReleaseChannel, RemoteRef, VersionInformation, VersionRef
 from ._checkconfig import key_path, optional_text, remote_version
@@ -50,8 +51,16 @@ class ReleaseSelection:
     custom: Optional[Callable[[str, str], bool]] = None
 
     def accepts(self, release: Release) -> bool:
-        """Drafts never count; prereleases only when wanted; channels filter by commitish."""
-        if release.draft or (release.prerelease and not self.prerelease):
+        """Drafts never count; stable releases always do; prereleases when wanted and on channel.
+
+        A channel's commitish list only filters prereleases: a stable release is eligible on
+        every channel, so an RC channel that does not list the stable branch still offers it.
+        """
+        if release.draft:
+            return False
+        if not release.prerelease:
+            return True
+        if not self.prerelease:
             return False
         return self.commitish is None or release.commitish in self.commitish
 
@@ -74,19 +83,8 @@ def selection_from(target: str, check: Mapping[str, Any]) -> ReleaseSelection:
         chosen = known.get(channel)
         values = chosen.commitish if chosen is not None and chosen.commitish else (channel,)
         commitish = frozenset(values)
-    compare = optional_text(target, check, "release_compare") or "python"
-    if compare not in versions.COMPARE_METHODS:
-        raise ConfigurationInvalid(
-            f"unknown comparison {compare!r}, expected one of "
-            + ", ".join(versions.COMPARE_METHODS),
-            key=key_path(target, "release_compare"),
-        )
+    compare = compare_method(target, check)
     custom = check.get("custom_compare")
-    if compare == "custom" and not callable(custom):
-        raise ConfigurationInvalid(
-            "release_compare 'custom' needs a callable custom_compare(local, remote) -> bool",
-            key=key_path(target, "custom_compare"),
-        )
     return ReleaseSelection(
         prerelease=prerelease,
         commitish=commitish,
@@ -94,6 +92,46 @@ def selection_from(target: str, check: Mapping[str, Any]) -> ReleaseSelection:
         force_base=_flag(target, check, "force_base"),
         custom=custom if callable(custom) else None,
     )
+
+
+def compare_method(target: str, check: Mapping[str, Any]) -> str:
+    """``release_compare``, falling back to ``python`` (with a warning) when it is unusable.
+
+    Real configs name schemes that do not exist (``semantic_version``) or ask for ``custom``
+    without a ``custom_compare`` callable; as in the reference, such a target is compared
+    the ``python`` way instead of failing.
+    """
+    raw = check.get("release_compare")
+    if raw is None or raw == "":
+        return "python"
+    if not isinstance(raw, str) or raw not in versions.COMPARE_METHODS:
+        log.warning(
+            "%s: unknown comparison %s, comparing as 'python' (known: %s)",
+            key_path(target, "release_compare"),
+            ascii(raw)[:60] if isinstance(raw, str) else f"a {type(raw).__name__}",
+            ", ".join(versions.COMPARE_METHODS),
+        )
+        return "python"
+    if raw == "custom" and not callable(check.get("custom_compare")):
+        log.warning(
+            "%s: 'custom' needs a callable custom_compare(local, remote); comparing as 'python'",
+            key_path(target, "release_compare"),
+        )
+        return "python"
+    return raw
+
+
+def installed_version(target: str, check: Mapping[str, Any]) -> str:
+    """``current``: without it a release check cannot know what is installed, so it is a
+    configuration error naming the key rather than an update offered from "unknown"."""
+    current = optional_text(target, check, "current")
+    if current is None or not current.strip():
+        raise ConfigurationInvalid(
+            "is mandatory: the installed version is not known (set current, or the plugin's "
+            "version as displayVersion)",
+            key=key_path(target, "current"),
+        )
+    return current
 
 
 def channels_from(target: str, check: Mapping[str, Any]) -> tuple[ReleaseChannel, ...]:
@@ -122,7 +160,7 @@ def _channel(target: str, key: str, value: object) -> ReleaseChannel:
     if not branch:
         raise ConfigurationInvalid("is mandatory", key=key_path(target, f"{key}.branch"))
     name = optional_text(target, value, "name") or branch
-    raw = value.get("commitish")
+    raw = commitish_value(value)
     if raw is None:
         commitish: tuple[str, ...] = (branch,)
     elif isinstance(raw, (list, tuple)) and all(isinstance(c, str) for c in raw):

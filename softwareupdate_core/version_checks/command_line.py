@@ -9,8 +9,10 @@ name and the line before it, if any, the local one. A command that cannot start,
 (by the timeout or a signal), or claims an update without printing a version raises
 :class:`~softwareupdate_core.exceptions.CheckError`.
 
-The command runs whether or not the host is online: it may or may not need the network.
-The result has ``needs_online=True`` unless the check sets ``offline: true``.
+While the host is offline the command does not run (it may need the network and hang):
+:class:`~softwareupdate_core.exceptions.CannotCheckOffline`, as in the reference, unless the
+check sets ``offline: true``; then it runs and its answer says so in ``notes``. The result
+has ``needs_online=True`` unless the check sets ``offline: true``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any, Optional
 from ..exceptions import CheckError, ConfigurationInvalid, ScriptError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ..util import CommandResult, run_command, split_command
-from ._checkconfig import key_path, seconds
+from ._checkconfig import key_path, require_online, seconds
 
 DEFAULT_TIMEOUT = 60.0
+#: The note on an answer obtained while the host was offline (the check has ``offline: true``).
+OFFLINE_NOTE = "checked while offline (offline: true)"
 #: Display name used when the command printed no line for a version.
 UNKNOWN = "unknown"
 
@@ -38,6 +42,7 @@ def get_latest(
     """Run the configured command and read its exit status and last output lines."""
     args = _command(check, target)
     timeout = seconds(target, check, "timeout", DEFAULT_TIMEOUT)
+    require_online(target, check, online, "command_line")
     result = _run(args, timeout, target)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     update_available = result.returncode == 0
@@ -48,7 +53,11 @@ def get_latest(
         )
     remote = lines[-1] if lines else UNKNOWN
     local = lines[-2] if len(lines) >= 2 else UNKNOWN
-    notes = () if update_available else (f"command exited with status {result.returncode}",)
+    notes: tuple[str, ...] = ()
+    if not update_available:
+        notes = (f"command exited with status {result.returncode}",)
+    if not online:
+        notes += (OFFLINE_NOTE,)
     information = VersionInformation(
         local=VersionRef(name=local, value=local),
         remote=RemoteRef(name=remote, value=remote),

@@ -18,7 +18,6 @@ from ..exceptions import CheckError
 from ..models import VersionInformation
 from . import _release
 from ._checkconfig import (
-    optional_text,
     positive_int,
     require_online,
     required_text,
@@ -46,7 +45,7 @@ def get_latest(
     repo = segment(target, "repo", required_text(target, check, "repo"))
     max_pages = positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES)
     selection = _release.selection_from(target, check)
-    current = optional_text(target, check, "current")
+    current = _release.installed_version(target, check)
     require_online(target, check, online, str(check.get("type") or "forgejo_release"))
 
     items = fetch_pages(

@@ -10,7 +10,8 @@ Releases are read newest first, 100 a page, following ``Link: rel="next"`` until
 a release the channel accepts (so a stable release behind many prereleases is found) or
 ``max_pages`` pages were read. Requests are conditional, so an unchanged answer costs a 304.
 Without a token and with the anonymous quota used up, a check that does not want prereleases
-reads ``{web_url}/{user}/{repo}/releases.atom`` instead and says so in ``notes``.
+reads ``{web_url}/{user}/{repo}/releases.atom`` instead and says so in ``notes`` - only when
+``api_url`` is the public GitHub API or the check sets ``web_url`` itself.
 Offline it raises :class:`CannotCheckOffline`.
 """
 
@@ -29,8 +30,8 @@ from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
 from . import _release
-from ._checkconfig import optional_text, require_online, web_url
-from ._github import GitHubRepo, repo_from
+from ._checkconfig import require_online, web_url
+from ._github import DEFAULT_API_URL, GitHubRepo, repo_from
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,27 @@ def get_latest(
     """Compare ``current`` with the newest release the configured channel accepts."""
     repo = repo_from(target, check, credentials)
     selection = _release.selection_from(target, check)
-    current = optional_text(target, check, "current")
+    current = _release.installed_version(target, check)
     require_online(target, check, online, "github_release")
     http = _http.client_from(kwargs)
     try:
         latest = _latest_from_api(target, http, repo, selection)
     except RateLimitCheckError as exc:
-        if repo.token or selection.prerelease:
+        if repo.token or selection.prerelease or not _feed_allowed(check, repo):
             raise
         latest = _latest_from_feed(target, http, repo, selection, exc)
         info, is_current = _release.information(current, latest, selection)
         return attrs.evolve(info, notes=(FEED_NOTE,)), is_current
     return _release.information(current, latest, selection)
+
+
+def _feed_allowed(check: Mapping[str, Any], repo: GitHubRepo) -> bool:
+    """The feed of ``web_url`` stands in only for the public API, or where ``web_url`` is set.
+
+    A check against another API (GitHub Enterprise, a mirror) must not quietly read
+    github.com's feed, which may be another project or stale.
+    """
+    return repo.api_url.rstrip("/").lower() == DEFAULT_API_URL or bool(check.get("web_url"))
 
 
 def _latest_from_api(

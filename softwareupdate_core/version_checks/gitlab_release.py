@@ -25,7 +25,6 @@ from ..models import VersionInformation
 from . import _release
 from ._checkconfig import (
     http_url,
-    optional_text,
     positive_int,
     require_online,
     required_text,
@@ -54,7 +53,7 @@ def get_latest(
     max_pages = positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES)
     # no channels: GitLab releases have no target branch to match a channel against
     selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    current = optional_text(target, check, "current")
+    current = _release.installed_version(target, check)
     require_online(target, check, online, "gitlab_release")
 
     headers = {"Accept": "application/json"}

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
 from ..util import accepted_keywords, pick_keywords
-from ._checkconfig import key_path
+from ._checkconfig import key_path, require_online
 
 
 def get_latest(
@@ -31,8 +31,14 @@ def get_latest(
     credentials: Optional[Mapping[str, Any]] = None,
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
-    """Call the configured checker and validate what it returns."""
+    """Call the configured checker and validate what it returns.
+
+    While the host is offline the checker is not called (:class:`CannotCheckOffline`, as in
+    the reference) unless the check sets ``offline: true``; then it is called with
+    ``online=False``.
+    """
     func = _checker(check, target)
+    require_online(target, check, online, "python_checker")
     keywords = _accepted_keywords(
         func, target, {"online": online, "credentials": credentials, **kwargs}
     )
