@@ -11,82 +11,28 @@ behaviour not yet on this branch are strict xfails naming the item.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from packaging.version import Version
 
-from softwareupdate_core import Manager, hookimpl
 from softwareupdate_core.models import TargetStatus
 from tests.fakes.github import Quota, mount_github
 from tests.httpserver import FakeServer
 from tests.real_plugins import (
     COMMITISH_KEYS,
+    VALID_COMPARE,
     Case,
     RealPlugin,
     cases,
     expected,
     load_corpus,
-    mounted,
+    pending_items,
+    run_cases,
     seed,
-    uses_misspelt_commitish,
 )
 
 PLUGINS = load_corpus()
-VALID_COMPARE = ("python", "python_unequal", "semantic", "semantic_unequal", "unequal", "custom")
 CASES = cases(PLUGINS)
-
-
-class CorpusPlugin:
-    """Provides one corpus plugin's check configs, as its OctoPrint hook would."""
-
-    def __init__(self, checks: Mapping[str, Mapping[str, Any]]) -> None:
-        self._checks = checks
-
-    @hookimpl
-    def softwareupdate_check_config(self) -> Mapping[str, Mapping[str, Any]]:
-        return self._checks
-
-
-def run_cases(
-    selected: list[Case], api_url: str, web_url: str, folder: Path
-) -> dict[str, TargetStatus]:
-    """Check every case; one Manager per plugin and channel round, each on its own folder."""
-    rounds: dict[tuple[str, int], list[Case]] = {}
-    position: dict[tuple[str, str], int] = {}
-    for case in selected:
-        key = (case.plugin.name, case.target)
-        n = position[key] = position.get(key, -1) + 1
-        rounds.setdefault((case.plugin.name, n), []).append(case)
-    answers: dict[str, TargetStatus] = {}
-    for (name, n), group in rounds.items():
-        provided = {c.target: mounted(c, api_url, web_url) for c in group}
-        user_checks: dict[str, Any] = {}
-        for c in group:
-            if c.channel is not None:
-                user_checks[c.target] = {"prerelease": True, "prerelease_channel": c.channel}
-            else:
-                # a stable-channel round leaves the plugin's own prerelease settings alone
-                user_checks[c.target] = {}
-        # targets the round does not check still exist (the plugin provides them all)
-        for target, cfg in group[0].plugin.checks.items():
-            provided.setdefault(target, dict(cfg))
-        settings = {
-            "check_overlay_url": None,
-            "checks": {t: v for t, v in user_checks.items() if v},
-        }
-        with Manager(
-            settings,
-            data_folder=folder / f"{name}-{n}",
-            plugins=[CorpusPlugin(provided)],
-            load_entrypoints=False,
-        ) as manager:
-            report = manager.check(force=True)
-        for c in group:
-            if c.target in report.targets:
-                answers[c.id] = report.targets[c.target]
-    return answers
 
 
 @pytest.fixture(scope="module")
@@ -105,22 +51,10 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Targ
 
 def _marks(case: Case) -> list[pytest.MarkDecorator]:
     """Strict xfail marks for cases that need issue-9 behaviour not on this branch."""
-    cfg = case.config
-    reasons = []
-    if uses_misspelt_commitish(cfg) and expected(case) != expected(case, misspelt=False):
-        reasons.append("issue 9 item 3 (comittish/committish accepted)")
-    if cfg.get("type") == "github_commit" and cfg.get("current") is None:
-        reasons.append("issue 9 item 6 (commit check without current offers the head)")
-    if cfg.get("release_compare", "python") not in VALID_COMPARE:
-        reasons.append("issue 9 item 14 (unknown release_compare falls back to python)")
-    want = expected(case)
-    current = cfg.get("current")
-    if cfg.get("type") == "github_release" and want.remote and current:
-        if want.update_available and Version(want.remote) < Version(str(current)):
-            reasons.append("issue 9 item 4 (leaving a prerelease offers an older stable)")
-    if not reasons:
+    items = pending_items(case)
+    if not items:
         return []
-    reason = "; ".join(reasons) + ", on branch h-parity"
+    reason = "; ".join(items) + ", on branch h-parity"
     return [pytest.mark.xfail(strict=True, reason=reason)]
 
 
