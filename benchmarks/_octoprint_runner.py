@@ -25,9 +25,15 @@ from typing import Any
 
 def main(job_path: str) -> None:
     logging.disable(logging.CRITICAL)
-    from octoprint.plugins import softwareupdate as su
-    from octoprint.plugins.softwareupdate import exceptions, version_checks
-    from octoprint.plugins.softwareupdate.version_checks import github_commit, github_release
+    from octoprint.plugins import softwareupdate as su  # type: ignore[import-not-found]
+    from octoprint.plugins.softwareupdate import (  # type: ignore[import-not-found]
+        exceptions,
+        version_checks,
+    )
+    from octoprint.plugins.softwareupdate.version_checks import (  # type: ignore[import-not-found]
+        github_commit,
+        github_release,
+    )
 
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)

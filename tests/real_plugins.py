@@ -45,7 +45,8 @@ class RealPlugin:
     plugin_version: str
     checks: Mapping[str, Mapping[str, Any]]
     commit: Optional[str] = None
-    #: ``update`` (the fake serves a newer stable release) or ``current`` (it does not).
+    #: ``update``: the fake serves a newer stable release; ``current``: it does not;
+    #: ``final``: also a stable release of the version the release candidates lead to.
     seed: str = "update"
     notes: str = ""
 
@@ -119,18 +120,25 @@ def releases_for(plugin: RealPlugin, cfg: Mapping[str, Any]) -> list[FakeRelease
 
     The installed version; an old stable; a newer stable unless the plugin's seed is
     ``current``; one release candidate per prerelease branch (targeting that branch); and a
-    beta targeting the stable branch (eligible only on channels whose list names it).
+    beta targeting the stable branch (eligible only on channels whose list names it), or with
+    seed ``final`` instead the stable release those candidates lead to.
     """
     installed = Version(plugin.plugin_version)
     major, minor = installed.release[0], installed.release[1]
     stable = stable_branch(cfg)
     branches = channel_branches(cfg)
-    out = [FakeRelease(f"{major}.{minor + 3}.0b1", prerelease=True, target_commitish=stable)]
+    out = []
+    if plugin.seed != "final":
+        out.append(
+            FakeRelease(f"{major}.{minor + 3}.0b1", prerelease=True, target_commitish=stable)
+        )
     for n, branch in reversed(list(enumerate(branches, start=1))):
         if branch != stable:
             name = f"{major}.{minor + 2}.0rc{n}"
             out.append(FakeRelease(name, prerelease=True, target_commitish=branch))
-    if plugin.seed == "update":
+    if plugin.seed == "final":
+        out.insert(1, FakeRelease(f"{major}.{minor + 2}.0", target_commitish=stable))
+    if plugin.seed in ("update", "final"):
         out.append(FakeRelease(f"{major}.{minor + 1}.0", name=f"Release {major}.{minor + 1}.0"))
     installed_branch = stable if not installed.is_prerelease else (branches or [stable])[0]
     out.append(
@@ -157,6 +165,8 @@ def json_version(plugin: RealPlugin) -> str:
     installed = Version(plugin.plugin_version)
     if plugin.seed == "current":
         return plugin.plugin_version
+    if plugin.seed == "final":
+        return f"{installed.release[0]}.{installed.release[1] + 2}.0"
     return f"{installed.release[0]}.{installed.release[1] + 1}.0"
 
 
@@ -261,6 +271,12 @@ def pending_items(case: Case) -> list[str]:
     """The issue-9 items (not yet on this branch) the case's expected answer depends on."""
     cfg = case.config
     reasons = []
+    releases = releases_for(case.plugin, cfg) if cfg.get("type") == "github_release" else []
+    stable_tags = {r.tag_name for r in releases if not r.prerelease}
+    if case.channel is not None and expected(case).remote in stable_tags:
+        listed = channel_commitish(cfg, case.channel, misspelt=False)
+        if stable_branch(cfg) not in listed:
+            reasons.append("issue 9 item 1 (stable releases count on every channel)")
     if uses_misspelt_commitish(cfg) and expected(case) != expected(case, misspelt=False):
         reasons.append("issue 9 item 3 (comittish/committish accepted)")
     if cfg.get("type") == "github_commit" and cfg.get("current") is None:
@@ -269,8 +285,9 @@ def pending_items(case: Case) -> list[str]:
         reasons.append("issue 9 item 14 (unknown release_compare falls back to python)")
     want = expected(case)
     current = cfg.get("current")
-    leaving = cfg.get("type") == "github_release" and want.remote and current
-    if leaving and want.update_available and Version(want.remote) < Version(str(current)):
+    remote = want.remote
+    leaving = cfg.get("type") == "github_release" and remote is not None and current
+    if leaving and want.update_available and Version(str(remote)) < Version(str(current)):
         reasons.append("issue 9 item 4 (leaving a prerelease offers an older stable)")
     return reasons
 
