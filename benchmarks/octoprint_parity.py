@@ -49,15 +49,23 @@ Answer = tuple[Optional[str], bool, Optional[str]]
 
 
 def ensure_venv(path: Path) -> Path:
-    """The venv's python, after creating the venv with OctoPrint 1.11.8 if it lacks it."""
+    """The venv's python; a missing venv is created and OctoPrint 1.11.8 installed into it.
+
+    An existing venv without OctoPrint gets it installed; one with another OctoPrint version
+    is refused rather than changed (it may not be a throwaway one).
+    """
     python = path / "bin" / "python"
     probe = [str(python), "-c", "import octoprint; print(octoprint.__version__)"]
     if python.exists():
         found = subprocess.run(probe, capture_output=True, text=True, timeout=120)
-        if found.returncode == 0 and found.stdout.strip() == "1.11.8":
+        version = found.stdout.strip()
+        if found.returncode == 0 and version == "1.11.8":
             return python
-    print(f"creating {path} with {OCTOPRINT} (a few minutes)...", file=sys.stderr)
-    venv.EnvBuilder(with_pip=True, clear=python.exists()).create(path)
+        if found.returncode == 0:
+            raise SystemExit(f"{path} has OctoPrint {version}, not 1.11.8; give another venv")
+    else:
+        venv.EnvBuilder(with_pip=True).create(path)
+    print(f"installing {OCTOPRINT} into {path} (a few minutes)...", file=sys.stderr)
     install = [str(python), "-m", "pip", "install", "-q", OCTOPRINT]
     subprocess.run(install, check=True, timeout=1800)
     return python
