@@ -4,8 +4,7 @@ Each case is one target of one corpus plugin (``tests/data/real_plugins``) on on
 channel; its id names the plugin, the target and the channel. Every plugin's config is
 provided by a plugin object (as OctoPrint's ``get_update_information`` hook provides it), the
 user's channel choice sits in the user's ``checks`` section, and the answer is compared with
-what issue 9 says a user should see (``tests/real_plugins.py``). Cases that depend on issue-9
-behaviour not yet on this branch are strict xfails naming the item.
+what issue 9 says a user should see (``tests/real_plugins.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +19,11 @@ from tests.fakes.github import Quota, mount_github
 from tests.httpserver import FakeServer
 from tests.real_plugins import (
     COMMITISH_KEYS,
-    VALID_COMPARE,
     Case,
     RealPlugin,
     cases,
     expected,
     load_corpus,
-    pending_items,
     run_cases,
     seed,
 )
@@ -49,17 +46,8 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Targ
         web.stop()
 
 
-def _marks(case: Case) -> list[pytest.MarkDecorator]:
-    """Strict xfail marks for cases that need issue-9 behaviour not on this branch."""
-    items = pending_items(case)
-    if not items:
-        return []
-    reason = "; ".join(items) + ", on branch h-parity"
-    return [pytest.mark.xfail(strict=True, reason=reason)]
-
-
 def _params() -> list[Any]:
-    return [pytest.param(c, id=c.id, marks=_marks(c)) for c in CASES]
+    return [pytest.param(c, id=c.id) for c in CASES]
 
 
 def test_corpus_is_big_and_varied() -> None:
@@ -105,13 +93,8 @@ def _display_version_cases(plugin: RealPlugin) -> dict[str, Mapping[str, Any]]:
 def _plugin_params() -> list[Any]:
     out = []
     for plugin in PLUGINS:
-        configs = _display_version_cases(plugin).values()
-        if not configs:
-            continue
-        bad = any(c.get("release_compare", "python") not in VALID_COMPARE for c in configs)
-        reason = "issue 9 item 14 (unknown release_compare falls back to python), on h-parity"
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if bad else []
-        out.append(pytest.param(plugin, id=plugin.name, marks=marks))
+        if _display_version_cases(plugin):
+            out.append(pytest.param(plugin, id=plugin.name))
     return out
 
 

@@ -147,7 +147,6 @@ class FakeGitHub:
             "draft": release.draft,
             "prerelease": release.prerelease,
             "target_commitish": release.target_commitish,
-            "published_at": f"2024-01-{min(28, index + 1):02d}T00:00:00Z",
             "html_url": f"https://github.com/{user}/{repo}/releases/tag/{quote(release.tag_name)}",
             "published_at": release.published_at or _published(index),
         }
