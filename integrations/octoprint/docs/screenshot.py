@@ -125,7 +125,8 @@ def main() -> None:
                 "document.getElementById('login-button').click(); true"
             )
             page.wait_for(
-                "location.pathname === '/' && !!window.$ && $('#navbar_show_settings:visible').length > 0",
+                "location.pathname === '/' && !!window.$"
+                " && $('#navbar_show_settings:visible').length > 0",
                 120,
             )
             time.sleep(3)
@@ -133,7 +134,8 @@ def main() -> None:
             page.wait_for("$('#settings_plugin_softwareupdate_link a:visible').length > 0")
             page.js("$('#settings_plugin_softwareupdate_link a').click(); true")
             page.wait_for(
-                "$('#settings_plugin_softwareupdate:visible').text().indexOf('MyPlugin (GitLab)') >= 0"
+                "$('#settings_plugin_softwareupdate:visible').text()"
+                ".indexOf('MyPlugin (GitLab)') >= 0"
             )
             time.sleep(2)
             page.js("$('.ui-pnotify').remove(); true")
