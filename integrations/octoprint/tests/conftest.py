@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ from live import (
 
 from tests.fakes.github import Quota
 from tests.wheels import build_wheel, make_venv, wheel_filename
+
+with warnings.catch_warnings():
+    # OctoPrint's IPv6 probe (run on import) leaves a socket to the garbage collector
+    warnings.simplefilter("ignore", ResourceWarning)
+    import octoprint.util.net  # noqa: F401
 
 #: The token OctoPrint sends to the fake GitHub (so a 304 costs no rate limit there).
 GITHUB_TOKEN = "ghp_testtoken0123456789"
