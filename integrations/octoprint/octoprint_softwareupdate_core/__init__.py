@@ -60,18 +60,29 @@ def core_settings(
 
 
 class BundledChecks:
-    """A softwareupdate-core plugin serving the bundled plugin's configured targets."""
+    """A softwareupdate-core plugin serving the bundled plugin's configured targets.
 
-    def __init__(self, bundled: Any) -> None:
+    It asks the bundled plugin of OctoPrint 1.11 (``_get_configured_checks`` merges settings,
+    hooks and overlays; ``_populated_check`` fills in ``current`` and display values), so the
+    Manager checks exactly what OctoPrint checks. Without those methods it serves nothing and
+    says so in the log.
+    """
+
+    def __init__(self, bundled: Any, logger: Any) -> None:
         self._bundled = bundled
+        self._logger = logger
 
     @hookimpl
     def softwareupdate_check_config(self) -> Mapping[str, Mapping[str, Any]]:
-        configured = self._bundled._get_configured_checks()
+        configured = getattr(self._bundled, "_get_configured_checks", None)
+        populated = getattr(self._bundled, "_populated_check", None)
+        if not callable(configured) or not callable(populated):
+            self._logger.error("this OctoPrint's Software Update does not list its targets")
+            return {}
         checks: dict[str, Mapping[str, Any]] = {}
-        for target, check in configured.items():
+        for target, check in configured().items():
             if check and "type" in check:
-                checks[target] = self._bundled._populated_check(target, check)
+                checks[target] = populated(target, check)
         return checks
 
 
@@ -153,7 +164,7 @@ class SoftwareUpdateCorePlugin(
             data_folder=self.get_plugin_data_folder(),
             events=EventBusSink(self._event_bus),
             host=host,
-            plugins=[BundledChecks(bundled)],
+            plugins=[BundledChecks(bundled, self._logger)],
         )
 
     def on_shutdown(self) -> None:
