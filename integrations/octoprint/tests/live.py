@@ -203,13 +203,14 @@ class Forge:
         self.proxy.reset_counts()
 
     def github_counts(self) -> dict[str, Any]:
-        """Requests to the fake GitHub: total, conditional, 304s, new connections, per path."""
+        """Requests to the fake GitHub: counts, 304s, rate-limit cost, new connections, paths."""
         hits = self.tls.hits()
         per_path = collections.Counter(r.path for r in hits)
         return {
             "requests": len(hits),
             "conditional": sum(1 for r in hits if r.header("If-None-Match")),
             "not_modified": self.github.not_modified,
+            "charged": self.github.charged,
             "connections": self.proxy.tunnels,
             "per_path": dict(per_path),
         }

@@ -59,10 +59,12 @@ def test_github_release_answers_match_stock_and_recheck_is_conditional(
     assert again["requests"] == targets
     assert again["conditional"] == again["not_modified"] == 0
     assert again["connections"] == targets  # a new connection (and TLS handshake) each
+    assert again["charged"] == targets
 
     again = core_counts[1]
     assert again["requests"] == again["conditional"] == again["not_modified"] == targets
     assert again["connections"] < targets  # the kept-alive connections of the first round
+    assert again["charged"] == 0  # a 304 to a request with a token costs no rate limit
 
 
 def _wait_for_log_entry(live: LiveOctoPrint, target: str, timeout: float) -> dict[str, Any]:
