@@ -44,3 +44,11 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and write benchmarks/RESULTS.md."""
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=None, reuse_venv=False)
+def octoprint(session: nox.Session) -> None:
+    """The OctoPrint plugin's tests against live stock OctoPrint 1.11.8, in a fresh virtualenv."""
+    session.install("OctoPrint==1.11.8", "pytest>=7.4")
+    session.install("-e", ".", "-e", "integrations/octoprint")
+    session.run("python", "-m", "pytest", "integrations/octoprint/tests", *session.posargs)

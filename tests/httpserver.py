@@ -8,6 +8,7 @@ connection reuse and per-host limits.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -69,6 +70,8 @@ class FakeServer:
     routes: dict[tuple[str, str], Handler] = attrs.field(factory=dict)
     #: Answers every request no route matches (instead of 404), e.g. for fuzz tests.
     fallback: Optional[Handler] = None
+    #: Serve HTTPS with this server-side context (e.g. a fake ``api.github.com`` behind a proxy).
+    ssl_context: Optional[ssl.SSLContext] = None
     requests: list[Request] = attrs.field(factory=list)
     connections: int = 0
     in_flight: int = 0
@@ -80,7 +83,8 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def route(self, path: str, handler: Union[Handler, Reply, Any], method: str = "GET") -> None:
         """Serve ``path`` (without query) with a handler, a fixed Reply, or JSON data."""
@@ -167,6 +171,8 @@ class FakeServer:
 
         server = ThreadingHTTPServer((self.host, self.port), _Handler)
         server.daemon_threads = True
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(

@@ -147,6 +147,7 @@ class FakeGitHub:
             "draft": release.draft,
             "prerelease": release.prerelease,
             "target_commitish": release.target_commitish,
+            "published_at": "2024-01-01T00:00:00Z",
             "html_url": f"https://github.com/{user}/{repo}/releases/tag/{quote(release.tag_name)}",
             "published_at": release.published_at or _published(index),
         }
