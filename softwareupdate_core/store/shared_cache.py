@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import importlib.util
 import json
 import logging
 import math
@@ -458,10 +457,12 @@ class SharedCache:
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def __attrs_post_init__(self) -> None:
-        if importlib.util.find_spec("redis") is None:
+        try:
+            import redis  # noqa: F401  (only to say clearly when it is missing)
+        except ImportError:
             raise ConfigurationInvalid(
                 "needs the redis package: pip install 'softwareupdate-core[redis]'", key=SETTING
-            )
+            ) from None
 
     @classmethod
     def from_settings(cls, value: Any, **kwargs: Any) -> Optional[SharedCache]:
@@ -522,7 +523,6 @@ class SharedCache:
             socket_timeout=s.timeout,
             socket_connect_timeout=s.timeout,
             retry=Retry(NoBackoff(), 0),  # one try per call: a fault returns nothing at once
-            retry_on_timeout=False,
             health_check_interval=0,
         )
 
@@ -759,6 +759,47 @@ class SharedCache:
                 return None
             time.sleep(min(delay, left))
             delay = min(delay * 1.5, 0.1)
+
+    def single_flight(
+        self,
+        key: AnswerKey,
+        fetch: Callable[[], Optional[CachedAnswer]],
+        *,
+        newer_than: float,
+        lease_ms: int = 10_000,
+        wait: float = 10.0,
+    ) -> Optional[CachedAnswer]:
+        """An answer stored after ``newer_than``, fetched by exactly one host of the farm.
+
+        A fresh enough shared answer is returned as it is; otherwise the host that gets the
+        lease calls ``fetch`` (its upstream request) and shares the answer, and the others wait
+        up to ``wait`` seconds for it. When the holder fails, its lease runs out or the cache is
+        unavailable, the caller calls ``fetch`` itself. ``fetch`` may return None (nothing to
+        share) or raise; its exceptions reach the caller and the lease is given back.
+        """
+        shared = self.get_answer(key)
+        if shared is not None and shared.stored_at > newer_than:
+            return shared
+        lease = self.lease(key, lease_ms)
+        if lease is None:
+            shared = self.wait_for_answer(key, newer_than, wait)
+            if shared is not None:
+                return shared
+            answer = fetch()
+        else:
+            try:
+                shared = self.get_answer(key)  # stored between our first look and the lease
+                if shared is not None and shared.stored_at > newer_than:
+                    return shared
+                answer = fetch()
+                if answer is not None:
+                    self.put_answer(key, answer)
+            finally:
+                self.release(lease)
+            return answer
+        if answer is not None:
+            self.put_answer(key, answer)
+        return answer
 
 
 def _milliseconds(seconds: float) -> int:
