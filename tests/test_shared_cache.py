@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from softwareupdate_core.exceptions import ConfigurationInvalid
+from softwareupdate_core.settings import Settings
 from softwareupdate_core.store.shared_cache import (
     AnswerKey,
     CachedAnswer,
@@ -102,6 +103,13 @@ def test_settings_parse_and_mask_the_password() -> None:
     assert parse_shared_cache(None) is None
 
 
+def test_the_settings_repr_hides_the_redis_password() -> None:
+    """The shared_cache URL kept in the settings shows without its password in their repr."""
+    settings = Settings.from_mapping({"shared_cache": {"url": f"redis://:{PASSWORD}@h:6379/0"}})
+    assert PASSWORD not in repr(settings)
+    assert "redis://***@h:6379/0" in repr(settings)
+
+
 @pytest.mark.parametrize(
     ("value", "key", "words"),
     [
@@ -141,6 +149,7 @@ sys.meta_path.insert(0, Block())
 import softwareupdate_core
 from softwareupdate_core.store import shared_cache
 from softwareupdate_core.exceptions import ConfigurationInvalid
+from softwareupdate_core.settings import Settings
 assert "redis" not in sys.modules
 assert shared_cache.parse_shared_cache({"url": "redis://h/0"}) is not None
 try:
