@@ -31,7 +31,7 @@ from softwareupdate_core.store.shared_cache import (
     parse_shared_cache,
 )
 from tests.httpserver import FakeServer, Reply
-from tests.redisserver import RedisServer
+from tests.redisserver import RedisServer, RedisServerMissing, find_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "ghp_SECRETTOKEN1234567890"
@@ -263,7 +263,7 @@ def test_overlay_documents_are_shared_until_their_ttl(
     """An overlay document stored by one host is read by another until its TTL runs out."""
     one, two = caches(redis_server.url), caches(redis_server.url)
     document = SharedDocument(b'{"plugin": {"user": "new"}}', time.time())
-    assert one.put_overlay("https://example.com/overlay.json", document, ttl=0.3)
+    assert one.put_overlay("https://example.com/overlay.json", document, ttl=2)
     assert two.get_overlay("https://example.com/overlay.json") == document
     assert two.get_overlay("https://example.com/other.json") is None
     deadline = time.monotonic() + 10
@@ -358,10 +358,10 @@ def test_only_one_holder_of_a_lease_and_release_is_safe(
     """A lease goes to one host; a late release cannot delete the next holder's lease."""
     one, two = caches(redis_server.url), caches(redis_server.url)
     key = AnswerKey.for_url(URL)
-    first = one.lease(key, 200)
+    first = one.lease(key, 1000)
     assert first is not None
-    assert two.lease(key, 200) is None
-    time.sleep(0.4)
+    assert two.lease(key, 1000) is None
+    time.sleep(1.2)
     second = two.lease(key, 60_000)
     assert second is not None
     assert not one.release(first)
@@ -422,7 +422,7 @@ def test_a_killed_holders_lease_expires_and_another_host_takes_over(
     redis_server: RedisServer, caches: Callable[..., SharedCache]
 ) -> None:
     """A holder SIGKILLed mid-request blocks nobody past its lease: waiting ends, lease free."""
-    holder = worker("hold", redis_server.url, URL, "1500")
+    holder = worker("hold", redis_server.url, URL, "5000")
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "leased"
@@ -559,3 +559,12 @@ def test_a_server_that_never_answers_costs_bounded_time(
     message = warnings_of(caplog)[0].getMessage()
     assert "Timeout" in message and PASSWORD not in message
     assert PASSWORD not in repr(cache)
+
+
+def test_a_missing_redis_server_binary_is_named_with_its_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without redis-server on PATH the fixture's helper says what to install, not a traceback."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RedisServerMissing, match="apt-get install -y redis-server"):
+        find_redis_server()
