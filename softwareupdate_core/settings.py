@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from .exceptions import CheckError, ConfigurationInvalid
+from .redact import redact_urls
 from .versions import parse_version
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
@@ -181,7 +182,7 @@ class _Checker:
 
 
 def _redacted(value: Any) -> Any:
-    """A copy of ``value`` with the values of secret-looking keys replaced by ``'***'``."""
+    """A copy of ``value``: values of secret-looking keys and URL passwords become ``'***'``."""
     if isinstance(value, Mapping):
         return {
             k: ("***" if v is not None and _SECRET_KEY.search(str(k)) else _redacted(v))
@@ -189,6 +190,8 @@ def _redacted(value: Any) -> Any:
         }
     if isinstance(value, list):
         return [_redacted(v) for v in value]
+    if isinstance(value, str):  # a password inside a URL (shared_cache.url)
+        return redact_urls(value, keep_user=True)
     return value
 
 

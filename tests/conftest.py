@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Optional
 
 import pytest
 
 from softwareupdate_core.http import HttpClient
 from tests.httpserver import FakeServer
+from tests.redisserver import RedisServer, RedisServerMissing, find_redis_server
 
 
 @pytest.fixture
@@ -25,3 +27,33 @@ def http() -> Iterator[HttpClient]:
     """An HTTP client with short timeouts (2 s), closed after the test."""
     with HttpClient(timeout=(2.0, 2.0)) as client:
         yield client
+
+
+@pytest.fixture
+def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RedisServer]]:
+    """Start real ``redis-server`` processes (``password=``, ``options=``); all stopped after."""
+    started: list[RedisServer] = []
+
+    def start(
+        password: Optional[str] = None, options: Optional[dict[str, str]] = None
+    ) -> RedisServer:
+        try:
+            find_redis_server()
+        except RedisServerMissing as exc:
+            pytest.fail(str(exc), pytrace=False)
+        folder = tmp_path_factory.mktemp("redis")
+        server = RedisServer(folder, password=password, options=dict(options or {}))
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_servers: Callable[..., RedisServer]) -> RedisServer:
+    """A running ``redis-server`` on a free 127.0.0.1 port, persistence off, stopped after."""
+    return redis_servers()

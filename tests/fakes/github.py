@@ -4,6 +4,13 @@ Mounted on the ``server`` fixture. It paginates releases with ``Link: rel="next"
 ``If-None-Match`` with 304, sends ``X-RateLimit-*`` headers and keeps one quota for anonymous
 requests and one for the token. ``charged`` counts requests GitHub would charge to a quota:
 a 304 to a request with a valid token is free, every other answer is charged.
+
+``POST /graphql`` answers the batched query of ``version_checks._github_graphql`` (aliased
+``repository`` fields with ``releases``, ``ref`` or ``defaultBranchRef``, and ``rateLimit``)
+for the same repositories. It needs the token, costs one point per request from its own
+budget (``graphql_points``, not the REST quotas), and can answer a request-wide error
+(``graphql_mode = "errors"``), 404 as a server without GraphQL (``"unsupported"``), or an
+error for single repositories (``graphql_repo_errors``).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Optional
@@ -70,8 +78,18 @@ class FakeGitHub:
     not_modified: int = 0
     default_per_page: int = 30
     max_per_page: int = 100
+    #: GraphQL's point budget (one point per request) and how many requests it answered.
+    graphql_points: Quota = attrs.field(factory=lambda: Quota(5000, 5000))
+    graphql_requests: int = 0
+    #: ``"ok"``, ``"errors"`` (every request fails as a whole) or ``"unsupported"`` (404).
+    graphql_mode: str = "ok"
+    #: Repositories whose GraphQL field fails with this error type (e.g. ``"FORBIDDEN"``).
+    graphql_repo_errors: dict[tuple[str, str], str] = attrs.field(factory=dict)
     _repos: dict[tuple[str, str], _Repo] = attrs.field(factory=dict)
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def __attrs_post_init__(self) -> None:
+        self.server.route("/graphql", self._graphql, method="POST")
 
     @property
     def api_url(self) -> str:
@@ -112,6 +130,7 @@ class FakeGitHub:
         with self._lock:
             self.charged = 0
             self.not_modified = 0
+            self.graphql_requests = 0
 
     # -- answers ---------------------------------------------------------------------------
     def _releases(self, request: Request, user: str, repo: str) -> Reply:
@@ -147,7 +166,6 @@ class FakeGitHub:
             "draft": release.draft,
             "prerelease": release.prerelease,
             "target_commitish": release.target_commitish,
-            "published_at": "2024-01-01T00:00:00Z",
             "html_url": f"https://github.com/{user}/{repo}/releases/tag/{quote(release.tag_name)}",
             "published_at": release.published_at or _published(index),
         }
@@ -196,6 +214,93 @@ class FakeGitHub:
                 },
             )
 
+    def _graphql(self, request: Request) -> Reply:
+        """Answer the batched query shape: aliased repositories, releases / refs, rateLimit."""
+        with self._lock:
+            self.graphql_requests += 1
+            if self.graphql_mode == "unsupported":
+                return Reply.json({"message": "Not Found"}, 404)
+            auth = request.header("Authorization")
+            if auth is None:
+                message = "This endpoint requires you to be authenticated."
+                return Reply.json({"message": message}, 401)
+            if auth not in (f"Bearer {self.token}", f"token {self.token}"):
+                return Reply.json({"message": "Bad credentials"}, 401)
+            try:
+                payload = json.loads(request.body)
+                query, variables = str(payload["query"]), dict(payload.get("variables") or {})
+            except (ValueError, KeyError, TypeError):
+                return Reply.json({"message": "Problems parsing JSON"}, 400)
+            rate = {"X-RateLimit-Resource": "graphql", "X-RateLimit-Reset": str(RESET_AT)}
+            if self.graphql_mode == "errors":
+                message = "Something went wrong while executing your query."
+                return Reply.json({"errors": [{"message": message}]}, 200, rate)
+            if self.graphql_points.remaining <= 0:
+                error = {"type": "RATE_LIMITED", "message": "API rate limit exceeded"}
+                return Reply.json({"errors": [error]}, 200, rate)
+            self.graphql_points.charge()
+            data: dict[str, Any] = {}
+            errors: list[dict[str, Any]] = []
+            for alias, user_var, repo_var, selection in _GRAPHQL_FIELD.findall(query):
+                user, repo = str(variables.get(user_var)), str(variables.get(repo_var))
+                state = self._repos.get((user, repo))
+                failure = self.graphql_repo_errors.get((user, repo))
+                if state is None or failure is not None:
+                    data[alias] = None
+                    message = (
+                        f"Could not resolve to a Repository with the name '{user}/{repo}'."
+                        if failure is None
+                        else "Resource not accessible by integration"
+                    )
+                    errors.append(
+                        {"type": failure or "NOT_FOUND", "path": [alias], "message": message}
+                    )
+                    continue
+                data[alias] = self._graphql_repo(user, repo, state, selection, variables)
+            if "rateLimit" in query:
+                data["rateLimit"] = {
+                    "cost": 1,
+                    "remaining": self.graphql_points.remaining,
+                    "limit": self.graphql_points.limit,
+                    "resetAt": dt.datetime.fromtimestamp(RESET_AT, dt.timezone.utc).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"
+                    ),
+                }
+            answer: dict[str, Any] = {"data": data}
+            if errors:
+                answer["errors"] = errors
+            rate["X-RateLimit-Remaining"] = str(self.graphql_points.remaining)
+            return Reply.json(answer, 200, rate)
+
+    def _graphql_repo(
+        self, user: str, repo: str, state: _Repo, selection: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        releases = re.search(r"releases\(first: (\d+)", selection)
+        if releases is not None:
+            first = min(100, int(releases.group(1)))
+            nodes = [
+                {
+                    "tagName": r.tag_name,
+                    "name": r.name if r.name is not None else r.tag_name,
+                    "isPrerelease": r.prerelease,
+                    "isDraft": r.draft,
+                    "url": f"https://github.com/{user}/{repo}/releases/tag/{quote(r.tag_name)}",
+                    "publishedAt": r.published_at or _published(n),
+                }
+                for n, r in enumerate(state.releases[:first])
+            ]
+            return {"releases": {"nodes": nodes}}
+        ref = re.search(r"ref\(qualifiedName: \$(\w+)\)", selection)
+        if ref is not None:
+            name = str(variables.get(ref.group(1)))
+            branch = name.removeprefix("refs/heads/")
+            sha = state.branches.get(branch)
+            return {"ref": None if sha is None else {"target": {"oid": sha}}}
+        if "defaultBranchRef" in selection:
+            sha = state.branches.get("master") or state.branches.get("main")
+            return {"defaultBranchRef": None if sha is None else {"target": {"oid": sha}}}
+        return {}
+
     def _feed(self, web: FakeServer, user: str, repo: str) -> Reply:
         entries = []
         for release in self._repos[(user, repo)].releases:
@@ -217,6 +322,12 @@ class FakeGitHub:
             f"<title>Release notes from {escape(repo)}</title>" + "".join(entries) + "</feed>"
         )
         return Reply(200, feed, {"Content-Type": "application/atom+xml; charset=utf-8"})
+
+
+#: One aliased repository field of a batched query: alias, owner and name variables, selection.
+_GRAPHQL_FIELD = re.compile(
+    r"(r\d+): repository\(owner: \$(\w+), name: \$(\w+)\) \{(.*?)\}\s*$", re.MULTILINE
+)
 
 
 def _int(request: Request, name: str, default: int) -> int:
