@@ -23,6 +23,7 @@ import attrs
 from .exceptions import SoftwareUpdateError
 from .http import StoredAnswer
 from .models import RemoteRef, VersionInformation, VersionRef
+from .redact import redact_text
 from .util import atomic_write, locked_file
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,13 @@ def read_document(path: Path, kind: str, clock: Callable[[], float] = time.time)
 
 
 def write_document(path: Path, kind: str, data: Any) -> None:
-    """Write ``data`` as a ``kind`` document, atomically."""
+    """Write ``data`` as a ``kind`` document, atomically, readable by its owner only.
+
+    Documents in the data folder hold what configurations and servers said (release notes,
+    messages, answers of authenticated requests), so they get mode 0600 like a credentials file.
+    """
     document = {"format": kind, "version": _FORMAT_VERSION, "data": data}
-    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True))
+    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True), mode=0o600)
 
 
 def set_aside(path: Path, reason: str, clock: Callable[[], float] = time.time) -> None:
@@ -314,12 +319,19 @@ class VersionCache:
 # -- HTTP validators -------------------------------------------------------------------------
 
 
+def url_key(url: str) -> str:
+    """The key of a request URL in the validator store: a digest, never the URL in clear."""
+    return "sha256:" + hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @attrs.define
 class PersistentValidatorStore:
     """A :class:`~softwareupdate_core.http.ValidatorStore` kept in a file in the data folder.
 
     The file is read on first use, so a round answered from the version cache never loads it.
     At most ``max_entries`` answers and ``max_bytes`` of bodies are kept; the oldest go first.
+    A request URL may carry a password or a ``?token=``: the file keys each answer by a
+    SHA-256 digest of its URL and keeps the URL itself only masked, for people reading it.
     """
 
     path: Path
@@ -345,13 +357,18 @@ class PersistentValidatorStore:
         for raw in data:
             try:
                 answer = StoredAnswer.from_dict(raw)
+                key = raw.get("key")
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
-            self._answers[answer.url] = answer
+            if not isinstance(key, str):
+                # written before URLs were digested: rewrite it without the clear URL
+                key, self._dirty = url_key(answer.url), True
+            self._answers[key] = answer
         self._trim()
 
     def _trim(self) -> None:
         ordered = sorted(self._answers.values(), key=lambda a: a.stored_at, reverse=True)
+        keys = {id(answer): key for key, answer in self._answers.items()}
         kept: dict[str, StoredAnswer] = {}
         size = 0
         for answer in ordered:
@@ -359,18 +376,19 @@ class PersistentValidatorStore:
                 self._dirty = True
                 continue
             size += len(answer.body)
-            kept[answer.url] = answer
+            kept[keys[id(answer)]] = answer
         self._answers = kept
 
     def get_answer(self, url: str) -> Optional[StoredAnswer]:
         with self._lock:
             self._load()
-            return self._answers.get(url)
+            answer = self._answers.get(url_key(url))
+            return None if answer is None else attrs.evolve(answer, url=url)
 
     def put_answer(self, answer: StoredAnswer) -> None:
         with self._lock:
             self._load()
-            self._answers[answer.url] = answer
+            self._answers[url_key(answer.url)] = answer
             self._dirty = True
             if len(self._answers) > self.max_entries:
                 self._trim()
@@ -386,7 +404,12 @@ class PersistentValidatorStore:
             if not self._dirty:
                 return
             self._trim()
-            data = [a.as_dict() for a in self._answers.values()]
+            data = [
+                {**a.as_dict(), "url": redact_text(a.url), "key": key}
+                for key, a in self._answers.items()
+                # a header echoing a secret (a Link with ?token=) is not written to disk
+                if all(redact_text(v) == v for v in a.headers.values())
+            ]
             try:
                 write_document(self.path, self.KIND, data)
             except OSError as exc:

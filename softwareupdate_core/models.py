@@ -13,17 +13,37 @@ from typing import Any, Optional, Union
 import attrs
 
 from .exceptions import CheckError
+from .redact import redact_text
+from .remote_values import clean_text
 
 
 def _opt_str(value: object) -> Optional[str]:
     return None if value is None else str(value)
 
 
+# Every text a person reads (names, notes, messages) passes one of these converters: control
+# characters and escape sequences from servers are removed (remote_values) and secrets in URLs
+# masked (redact), so a report, the version cache and the update log never hold either.
+# Version *values* are kept as they came: they are compared and validated, not shown raw.
+
+
+def _shown(value: object) -> str:
+    return redact_text(clean_text(str(value)))
+
+
+def _opt_shown(value: object) -> Optional[str]:
+    return None if value is None else _shown(value)
+
+
+def _shown_notes(value: object) -> tuple[str, ...]:
+    return tuple(_shown(n) for n in value) if isinstance(value, (list, tuple)) else ()
+
+
 @attrs.frozen
 class VersionRef:
     """A version as shown to people (``name``) and as compared (``value``)."""
 
-    name: Optional[str] = attrs.field(converter=_opt_str)
+    name: Optional[str] = attrs.field(converter=_opt_shown)
     value: Optional[str] = attrs.field(converter=_opt_str)
 
     def as_dict(self) -> dict[str, Any]:
@@ -34,9 +54,9 @@ class VersionRef:
 class RemoteRef:
     """The newest version the remote offers, with optional release notes (a URL or text)."""
 
-    name: Optional[str] = attrs.field(converter=_opt_str)
+    name: Optional[str] = attrs.field(converter=_opt_shown)
     value: Optional[str] = attrs.field(converter=_opt_str)
-    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_str)
+    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_shown)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "release_notes": self.release_notes}
@@ -50,7 +70,7 @@ class VersionInformation:
     remote: RemoteRef
     needs_online: bool = True
     #: Free-form remarks, e.g. that the answer came from a fallback source.
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_shown_notes)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +115,7 @@ class ReleaseChannel:
     """One release channel of a release-type check (``branch`` is its id)."""
 
     branch: str
-    name: str
+    name: str = attrs.field(converter=_shown)
     commitish: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,24 +147,24 @@ class TargetStatus:
     """The state of one target after a check round."""
 
     target: str
-    display_name: str
-    display_version: str
+    display_name: str = attrs.field(converter=_shown)
+    display_version: str = attrs.field(converter=_shown)
     information: Optional[VersionInformation] = None
     update_available: bool = False
     update_possible: bool = False
     online: bool = True
     error: Optional[str] = None
-    error_message: Optional[str] = None
-    disabled: Optional[str] = None
+    error_message: Optional[str] = attrs.field(default=None, converter=_opt_shown)
+    disabled: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     compatible: bool = True
-    release_notes: Optional[str] = None
+    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     release_channels: Optional[ReleaseChannels] = None
     stale: bool = False
     checked_at: Optional[_dt.datetime] = None
     check_type: Optional[str] = None
     method: Optional[str] = None
     #: Why an available update cannot be applied right now (a failing guard), if it cannot.
-    not_possible_reason: Optional[str] = None
+    not_possible_reason: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     skipped_version: Optional[str] = None
 
     @property
@@ -221,7 +241,7 @@ class UpdateResult:
     success: bool
     from_version: Optional[str] = None
     to_version: Optional[str] = None
-    text: str = ""
+    text: str = attrs.field(default="", converter=_shown)
     #: ``"updated"``, ``"failed"``, ``"skipped"``, ``"rolled_back"`` (``"planned"`` in a dry run).
     outcome: str = "updated"
     restart: Optional[str] = None
@@ -250,7 +270,7 @@ class UpdateReport:
     #: ``"restarted"``, ``"manual"``, ``"failed"`` or None when no restart was needed.
     restart_outcome: Optional[str] = None
     #: Why the round did not run at all (a failing guard), if it did not.
-    refused: Optional[str] = None
+    refused: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     queued: bool = False
 
     @property
@@ -277,12 +297,12 @@ class UpdateLogEntry:
 
     datetime: _dt.datetime
     target: str
-    from_version: Optional[str]
-    to_version: Optional[str]
-    display_name: str
-    release_notes: Optional[str]
+    from_version: Optional[str] = attrs.field(converter=_opt_shown)
+    to_version: Optional[str] = attrs.field(converter=_opt_shown)
+    display_name: str = attrs.field(converter=_shown)
+    release_notes: Optional[str] = attrs.field(converter=_opt_shown)
     success: bool
-    text: str
+    text: str = attrs.field(converter=_shown)
 
     def as_dict(self) -> dict[str, Any]:
         """OctoPrint's update-log shape (``current_version``/``target_version``)."""

@@ -26,7 +26,8 @@ MASK = "***"
 #: Keys whose values are secrets, matched anywhere in the key, case-insensitively (``auth``
 #: but not ``author``).
 SECRET_KEY = re.compile(
-    r"pass(?:word|wd)?|token|secret|api_?key|auth(?!or)|credential|private_?key|cookie", re.I
+    r"pass(?:word|wd)?|token|secret|api_?key|authori[sz]|auth(?!or)|credential|private_?key|cookie",
+    re.I,
 )
 
 # A scheme (``https``, ``git+https``), ``://``, then the user information up to the last ``@``
@@ -37,7 +38,7 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/
 # A query parameter (after ``?``, ``&`` or ``;``) whose name looks secret, and its value.
 _SECRET_QUERY = re.compile(
     r"(?P<name>[?&;][^=&#?;\s\"'<>]*?"
-    r"(?:pass(?:word|wd)?|token|secret|api_?key|auth(?!or)|credential|sig(?:nature)?|key)"
+    r"(?:pass(?:word|wd)?|token|secret|api_?key|authori[sz]|auth(?!or)|credential|sig(?:nature)?|key)"
     r"[^=&#?;\s\"'<>]*=)(?P<value>[^&#;\s\"'<>]*)",
     re.I,
 )

@@ -120,6 +120,12 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _kind(value: Any) -> str:
+    """What kind of value ``value`` is, without showing it (for secrets)."""
+    kinds = ((bool, _BOOL), ((int, float), "a number"), (str, _STR), (Mapping, _MAPPING))
+    return next((words for kind, words in kinds if isinstance(value, kind)), _describe(value))
+
+
 @attrs.frozen
 class _Checker:
     """Validates values, naming the file and the full key path (``prefix.key``) on failure."""
@@ -145,7 +151,7 @@ class _Checker:
         if not _ACCEPTS[expected](value):
             # a secret's value is never echoed, whatever its type (a numeric password)
             secret = is_secret_key(self.path(key))
-            shown = f"a {type(value).__name__}" if secret else _describe(value)
+            shown = f"{_kind(value)} (a secret, not shown)" if secret else _describe(value)
             raise self.fail(key, f"expected {expected}, got {shown}")
         return value
 
@@ -162,14 +168,11 @@ class _Checker:
         self.expect(key, value, _INT)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(key, f"expected a finite number, got {value!r}")
-        if value < minimum or (exclusive and value == minimum) or value > maximum:
-            if maximum == math.inf:
-                bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
-            elif exclusive:
-                bound = f"greater than {minimum:g} and at most {maximum:g}"
-            else:
-                bound = f"from {minimum:g} to {maximum:g}"
-            raise self.fail(key, f"expected a number {bound}, got {_describe(value)}")
+        if value < minimum or (exclusive and value == minimum):
+            bound = "greater than" if exclusive else "at least"
+            raise self.fail(key, f"expected a number {bound} {minimum:g}, got {_describe(value)}")
+        if value > maximum:
+            raise self.fail(key, f"expected a number at most {maximum:g}, got {_describe(value)}")
         return float(value)
 
     def integer(self, key: str, value: Any, *, minimum: int = 0, maximum: float = math.inf) -> int:
@@ -558,9 +561,7 @@ def _parse_timeout(checker: _Checker, value: Any) -> Timeout:
         raw = value.get(key)
         if raw is None:
             return fallback
-        return checker.number(
-            f"timeout.{key}", raw, minimum=0, exclusive=True, maximum=MAX_TIMEOUT
-        )
+        return checker.number(f"timeout.{key}", raw, minimum=0, exclusive=True, maximum=MAX_TIMEOUT)
 
     return Timeout(connect=seconds("connect", default.connect), read=seconds("read", default.read))
 
