@@ -35,13 +35,12 @@ SECRET_KEY = re.compile(
 # password holding an unencoded ``@`` is hidden whole.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s\"'<>\\]*)@")
 
-# A query parameter (after ``?``, ``&`` or ``;``) whose name looks secret, and its value.
-_SECRET_QUERY = re.compile(
-    r"(?P<name>[?&;][^=&#?;\s\"'<>]*?"
-    r"(?:pass(?:word|wd)?|token|secret|api_?key|authori[sz]|auth(?!or)|credential|sig(?:nature)?|key)"
-    r"[^=&#?;\s\"'<>]*=)(?P<value>[^&#;\s\"'<>]*)",
-    re.I,
-)
+# A query parameter (after ``?``, ``&`` or ``;``): its name and its value.
+_QUERY_PARAM = re.compile(r"(?P<name>[?&;][^=&#?;\s\"'<>]+=)(?P<value>[^&#;\s\"'<>]*)")
+
+# Parameter names that are secrets besides the secret-looking keys: keys and signatures
+# (``key``, ``apikey``, ``access_key``, ``sig``, ``X-Amz-Signature``), not ``monkey``.
+_SECRET_PARAM = re.compile(r"(?:^|[_\-.])(?:key|apikey|sig|signature|credential)$", re.I)
 
 
 def is_secret_key(key: object) -> bool:
@@ -70,12 +69,17 @@ def redact_urls(text: str, *, keep_user: bool = False) -> str:
             return f"{match['scheme']}{shown}@"
 
         text = _USERINFO.sub(mask, text)
-    if "=" in text:
-        text = _SECRET_QUERY.sub(
-            lambda m: m["name"] + (MASK if m["value"] else ""),
-            text,
-        )
+    if "=" in text and ("?" in text or "&" in text or ";" in text):
+        text = _QUERY_PARAM.sub(_mask_param, text)
     return text
+
+
+def _mask_param(match: re.Match[str]) -> str:
+    """A query parameter with its value masked when its name says it is a secret."""
+    name = match["name"][1:-1]
+    if match["value"] and (is_secret_key(name) or _SECRET_PARAM.search(name)):
+        return match["name"] + MASK
+    return match[0]
 
 
 def redact_text(text: str) -> str:
