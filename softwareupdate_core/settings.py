@@ -172,7 +172,8 @@ class _Checker:
             bound = "greater than" if exclusive else "at least"
             raise self.fail(key, f"expected a number {bound} {minimum:g}, got {_describe(value)}")
         if value > maximum:
-            raise self.fail(key, f"expected a number at most {maximum:g}, got {_describe(value)}")
+            most = int(maximum) if maximum == int(maximum) else maximum
+            raise self.fail(key, f"expected a number at most {most}, got {_describe(value)}")
         return float(value)
 
     def integer(self, key: str, value: Any, *, minimum: int = 0, maximum: float = math.inf) -> int:
@@ -406,7 +407,7 @@ MAX_TIMEOUT = 86400.0
 _YEAR = 365 * 24 * 60
 _WHOLE_NUMBERS: Mapping[str, tuple[int, int]] = {
     "cache_ttl": (0, _YEAR),
-    "minimum_free_storage": (0, 1024 * 1024),
+    "minimum_free_storage": (0, 10**12),
     "check_overlay_ttl": (0, _YEAR),
     "updatelog_cutoff": (0, 100 * _YEAR),
     "max_workers": (1, 256),

@@ -93,7 +93,7 @@ def test_a_config_that_shares_anchors_still_loads(tmp_path: Path) -> None:
         ({"cache_ttl": 1e30}, "cache_ttl"),
         ({"stale_limit": 10**40}, "stale_limit"),
         ({"check_overlay_ttl": 10**12}, "check_overlay_ttl"),
-        ({"minimum_free_storage": 10**15}, "minimum_free_storage"),
+        ({"minimum_free_storage": 10**13}, "minimum_free_storage"),
         ({"max_pages": 10**9}, "max_pages"),
         ({"timeout": 1e300}, "timeout"),
         ({"timeout": {"read": 10**9}}, "timeout.read"),
