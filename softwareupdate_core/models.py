@@ -7,6 +7,7 @@ only at the edges (third-party checkers returning OctoPrint's dict shape, JSON o
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
@@ -27,8 +28,15 @@ def _opt_str(value: object) -> Optional[str]:
 # Version *values* are kept as they came: they are compared and validated, not shown raw.
 
 
+# Any character that could need cleaning or masking; most texts have none and return at once.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069@=]")
+
+
 def _shown(value: object) -> str:
-    return redact_text(clean_text(str(value)))
+    text = value if type(value) is str else str(value)
+    if _SUSPECT.search(text) is None:
+        return text
+    return redact_text(clean_text(text))
 
 
 def _opt_shown(value: object) -> Optional[str]:
