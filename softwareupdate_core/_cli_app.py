@@ -78,13 +78,14 @@ class _State:
 
         from .redact import RedactingFilter
 
+        before = list(logging.getLogger().handlers)
         logging.basicConfig(
             level=logging.DEBUG if self.debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
         for handler in logging.getLogger().handlers:
-            # every log line (urllib3's request lines too) with URL secrets masked
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            # our stderr handler shows every line (urllib3's request lines too) masked
+            if handler not in before:
                 handler.addFilter(RedactingFilter())
         from .manager import Manager
         from .settings import Settings

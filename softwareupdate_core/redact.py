@@ -129,7 +129,7 @@ class RedactingFilter(logging.Filter):
         masked = redact_text(message)
         if masked != message:
             record.msg, record.args = masked, None
-        if record.exc_info and record.exc_info[0] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text, record.exc_info = redact_text(text), None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            # formatters use a set exc_text as the traceback text
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         return True

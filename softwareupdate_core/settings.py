@@ -415,6 +415,13 @@ _WHOLE_NUMBERS: Mapping[str, tuple[int, int]] = {
     "stale_limit": (0, _YEAR),
     "max_pages": (1, 1000),
 }
+#: Seconds-valued keys kept in ``extra`` (read where they are used), with their largest value.
+_EXTRA_SECONDS: Mapping[str, float] = {
+    "verify_timeout": 7 * 86400,
+    "restart_timeout": MAX_TIMEOUT,
+    "lock_wait": MAX_TIMEOUT,
+    "busy_poll_interval": MAX_TIMEOUT,
+}
 _BOOLEANS = ("notify_users", "ignore_throttled")
 _VERSIONS = ("minimum_python", "minimum_pip")
 _OTHER_KEYS = (
@@ -439,6 +446,9 @@ def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartComman
     for key, (minimum, maximum) in _WHOLE_NUMBERS.items():
         if section.get(key) is not None:
             values[key] = checker.integer(key, section[key], minimum=minimum, maximum=maximum)
+    for key, most in _EXTRA_SECONDS.items():
+        if section.get(key) is not None:
+            checker.number(key, section[key], minimum=0, maximum=most)
     for key in _BOOLEANS:
         if section.get(key) is not None:
             values[key] = checker.expect(key, section[key], _BOOL)
