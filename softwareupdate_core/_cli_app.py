@@ -45,16 +45,20 @@ class _Group(click.Group):
 
 def _fail(ctx: click.Context, exc: Exception) -> NoReturn:
     from .exceptions import SoftwareUpdateError
+    from .redact import redact_text
+    from .remote_values import clean_text
 
     state = ctx.find_object(_State)
     if state is not None and state.debug:
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(redact_text(text))
     if isinstance(exc, SoftwareUpdateError):
-        raise CliError(str(exc)) from exc
+        raise CliError(redact_text(clean_text(str(exc)))) from exc
+    message = redact_text(clean_text(f"{exc}"))
     raise CliError(
-        f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        f"unexpected {type(exc).__name__}: {message} (run with --debug for the traceback)"
     ) from exc
 
 
@@ -72,10 +76,17 @@ class _State:
         """A Manager for ``--config`` (or the built-in default) and ``--data-folder``."""
         import logging
 
+        from .redact import RedactingFilter
+
+        before = list(logging.getLogger().handlers)
         logging.basicConfig(
             level=logging.DEBUG if self.debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
+        for handler in logging.getLogger().handlers:
+            # our stderr handler shows every line (urllib3's request lines too) masked
+            if handler not in before:
+                handler.addFilter(RedactingFilter())
         from .manager import Manager
         from .settings import Settings
 
@@ -233,9 +244,14 @@ class _UpdateOutput:
                 )
 
     def _say(self, text: str) -> None:
-        click.echo(text, err=self._to_stderr)
+        from .remote_values import clean_text
+
+        click.echo(clean_text(text), err=self._to_stderr)
 
     def _log_line(self, stream: str, line: str) -> None:
+        from .remote_values import clean_text
+
+        line = clean_text(line)
         if stream == "stderr":
             click.echo(f"    {line}", err=True)
         elif stream == "call":

@@ -6,12 +6,12 @@ without running a check. Nothing here imports requests, pluggy or yaml.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Optional
 
-from .redact import redact_urls
+from .redact import MASK, redact_text, redact_value
+from .redact import SECRET_KEY as _SECRET_KEY
 from .settings import DEFAULT_HOST_TARGET
 
 if TYPE_CHECKING:
@@ -35,9 +35,8 @@ ERROR_WORDS: Mapping[str, str] = {
     "unknown": "unexpected error",
 }
 
-#: Check keys whose values are secrets (matched anywhere in the key, case-insensitively).
-SECRET_KEY = re.compile(r"pass(word)?|token|secret|api_?key|auth", re.IGNORECASE)
-MASK = "***"
+#: Check keys whose values are secrets (one policy: :data:`.redact.SECRET_KEY`).
+SECRET_KEY = _SECRET_KEY
 
 
 def ordered_targets(
@@ -231,36 +230,25 @@ def channel_lines(target: str, channels: ReleaseChannels) -> list[str]:
 
 
 def mask_secrets(value: Any, key: str = "") -> Any:
-    """A copy of a config value with secrets replaced by ``***``.
+    """A copy of a config value with secrets replaced by ``***`` (:func:`.redact.redact_value`).
 
-    Values under keys that look secret (password, token, ...) are masked, and so are
-    credentials in URLs: ``https://user:password@host/`` and ``https://token@host/``.
-    Objects that are not plain data (a ``python_checker`` callable) are shown by their repr.
+    Values under keys that look secret (password, token, ...) are masked, and so are URL
+    credentials (``https://user:password@host/``, ``https://token@host/``, ``?token=...``),
+    in values and in keys. Objects that are not plain data (a ``python_checker`` callable)
+    are shown by their repr.
     """
-    if key and SECRET_KEY.search(key) and value not in (None, ""):
-        return MASK
-    if isinstance(value, Mapping):
-        return {str(k): mask_secrets(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_secrets(v) for v in value]
-    if isinstance(value, str):
-        return _mask_url(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return repr(value)
-
-
-def _mask_url(text: str) -> str:
-    """The whole userinfo of every URL in ``text`` masked (``TOKEN:x-oauth-basic@`` too)."""
-    return redact_urls(text)
+    return redact_value(value, key)
 
 
 def mask_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
-    """Global credentials with every value but the Bitbucket user name masked."""
+    """Global credentials with every value but the Bitbucket user name masked.
+
+    The Forgejo tokens are keyed by forge name or API URL; a URL key loses its secrets too.
+    """
     masked: dict[str, Any] = {}
     for name, value in credentials.items():
         if isinstance(value, Mapping):
-            masked[name] = {str(k): MASK if v else v for k, v in value.items()}
+            masked[name] = {redact_text(str(k)): MASK if v else v for k, v in value.items()}
         elif name == "bitbucket_user" or not value:
             masked[name] = value
         else:

@@ -23,6 +23,7 @@ import attrs
 from .exceptions import SoftwareUpdateError
 from .http import StoredAnswer
 from .models import RemoteRef, VersionInformation, VersionRef
+from .redact import redact_text
 from .util import atomic_write, locked_file, read_only_folder
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,13 @@ def read_document(path: Path, kind: str, clock: Callable[[], float] = time.time)
 
 
 def write_document(path: Path, kind: str, data: Any) -> None:
-    """Write ``data`` as a ``kind`` document, atomically."""
+    """Write ``data`` as a ``kind`` document, atomically, readable by its owner only.
+
+    Documents in the data folder hold what configurations and servers said (release notes,
+    messages, answers of authenticated requests), so they get mode 0600 like a credentials file.
+    """
     document = {"format": kind, "version": _FORMAT_VERSION, "data": data}
-    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True))
+    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True), mode=0o600)
 
 
 def set_aside(path: Path, reason: str, clock: Callable[[], float] = time.time) -> None:
@@ -314,12 +319,19 @@ class VersionCache:
 # -- HTTP validators -------------------------------------------------------------------------
 
 
+def url_key(url: str) -> str:
+    """The key of a request URL in the validator store: a digest, never the URL in clear."""
+    return "sha256:" + hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @attrs.define
 class PersistentValidatorStore:
     """A :class:`~softwareupdate_core.http.ValidatorStore` kept in a file in the data folder.
 
     The file is read on first use, so a round answered from the version cache never loads it.
     At most ``max_entries`` answers and ``max_bytes`` of bodies are kept; the oldest go first.
+    A request URL may carry a password or a ``?token=``: the file keys each answer by a
+    SHA-256 digest of its URL and keeps the URL itself only masked, for people reading it.
     """
 
     path: Path
@@ -344,21 +356,26 @@ class PersistentValidatorStore:
             if data is not None:
                 set_aside(self.path, "its answers are not a list", self.clock)
             return
-        answers = []
+        answers: list[tuple[str, StoredAnswer]] = []
         for raw in data:
             try:
-                answers.append(StoredAnswer.from_dict(raw))
+                answer = StoredAnswer.from_dict(raw)
+                key = raw.get("key")
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
-        for answer in sorted(answers, key=lambda a: a.stored_at):  # once, at load
-            self._store(answer)
+            if not isinstance(key, str):
+                # written before URLs were digested: rewrite it without the clear URL
+                key, self._dirty = url_key(answer.url), True
+            answers.append((key, answer))
+        for key, answer in sorted(answers, key=lambda pair: pair[1].stored_at):  # once, at load
+            self._store(key, answer)
 
-    def _store(self, answer: StoredAnswer) -> None:
+    def _store(self, key: str, answer: StoredAnswer) -> None:
         """Keep ``answer`` as the newest one; drop the oldest beyond the bounds (O(1) each)."""
-        previous = self._answers.pop(answer.url, None)
+        previous = self._answers.pop(key, None)
         if previous is not None:
             self._size -= len(previous.body)
-        self._answers[answer.url] = answer
+        self._answers[key] = answer
         self._size += len(answer.body)
         while self._answers and (
             len(self._answers) > self.max_entries or self._size > self.max_bytes
@@ -370,12 +387,13 @@ class PersistentValidatorStore:
     def get_answer(self, url: str) -> Optional[StoredAnswer]:
         with self._lock:
             self._load()
-            return self._answers.get(url)
+            answer = self._answers.get(url_key(url))
+            return None if answer is None else attrs.evolve(answer, url=url)
 
     def put_answer(self, answer: StoredAnswer) -> None:
         with self._lock:
             self._load()
-            self._store(answer)
+            self._store(url_key(answer.url), answer)
             self._dirty = True
 
     def __len__(self) -> int:
@@ -388,7 +406,12 @@ class PersistentValidatorStore:
         with self._lock:
             if not self._dirty or read_only_folder(self.path.parent):
                 return
-            data = [a.as_dict() for a in self._answers.values()]
+            data = [
+                {**a.as_dict(), "url": redact_text(a.url), "key": key}
+                for key, a in self._answers.items()
+                # a header echoing a secret (a Link with ?token=) is not written to disk
+                if all(redact_text(v) == v for v in a.headers.values())
+            ]
             try:
                 write_document(self.path, self.KIND, data)
             except OSError as exc:

@@ -7,23 +7,51 @@ only at the edges (third-party checkers returning OctoPrint's dict shape, JSON o
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
 import attrs
 
 from .exceptions import CheckError
+from .redact import redact_text
+from .remote_values import clean_text
 
 
 def _opt_str(value: object) -> Optional[str]:
     return None if value is None else str(value)
 
 
+# Every text a person reads (names, notes, messages) passes one of these converters: control
+# characters and escape sequences from servers are removed (remote_values) and secrets in URLs
+# masked (redact), so a report, the version cache and the update log never hold either.
+# Version *values* are kept as they came: they are compared and validated, not shown raw.
+
+
+# Any character that could need cleaning or masking; most texts have none and return at once.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069@=]")
+
+
+def _shown(value: object) -> str:
+    text = value if type(value) is str else str(value)
+    if _SUSPECT.search(text) is None:
+        return text
+    return redact_text(clean_text(text))
+
+
+def _opt_shown(value: object) -> Optional[str]:
+    return None if value is None else _shown(value)
+
+
+def _shown_notes(value: object) -> tuple[str, ...]:
+    return tuple(_shown(n) for n in value) if isinstance(value, (list, tuple)) else ()
+
+
 @attrs.frozen
 class VersionRef:
     """A version as shown to people (``name``) and as compared (``value``)."""
 
-    name: Optional[str] = attrs.field(converter=_opt_str)
+    name: Optional[str] = attrs.field(converter=_opt_shown)
     value: Optional[str] = attrs.field(converter=_opt_str)
 
     def as_dict(self) -> dict[str, Any]:
@@ -34,9 +62,9 @@ class VersionRef:
 class RemoteRef:
     """The newest version the remote offers, with optional release notes (a URL or text)."""
 
-    name: Optional[str] = attrs.field(converter=_opt_str)
+    name: Optional[str] = attrs.field(converter=_opt_shown)
     value: Optional[str] = attrs.field(converter=_opt_str)
-    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_str)
+    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_shown)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "release_notes": self.release_notes}
@@ -50,7 +78,7 @@ class VersionInformation:
     remote: RemoteRef
     needs_online: bool = True
     #: Free-form remarks, e.g. that the answer came from a fallback source.
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_shown_notes)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +123,7 @@ class ReleaseChannel:
     """One release channel of a release-type check (``branch`` is its id)."""
 
     branch: str
-    name: str
+    name: str = attrs.field(converter=_shown)
     commitish: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,24 +156,24 @@ class TargetStatus:
     """The state of one target after a check round."""
 
     target: str
-    display_name: str
-    display_version: str
+    display_name: str = attrs.field(converter=_shown)
+    display_version: str = attrs.field(converter=_shown)
     information: Optional[VersionInformation] = None
     update_available: bool = False
     update_possible: bool = False
     online: bool = True
     error: Optional[str] = None
-    error_message: Optional[str] = None
-    disabled: Optional[str] = None
+    error_message: Optional[str] = attrs.field(default=None, converter=_opt_shown)
+    disabled: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     compatible: bool = True
-    release_notes: Optional[str] = None
+    release_notes: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     release_channels: Optional[ReleaseChannels] = None
     stale: bool = False
     checked_at: Optional[_dt.datetime] = None
     check_type: Optional[str] = None
     method: Optional[str] = None
     #: Why an available update cannot be applied right now (a failing guard), if it cannot.
-    not_possible_reason: Optional[str] = None
+    not_possible_reason: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     skipped_version: Optional[str] = None
 
     @property
@@ -223,7 +251,7 @@ class UpdateResult:
     success: bool
     from_version: Optional[str] = None
     to_version: Optional[str] = None
-    text: str = ""
+    text: str = attrs.field(default="", converter=_shown)
     #: ``"updated"``, ``"failed"``, ``"skipped"``, ``"rolled_back"`` (``"planned"`` in a dry run).
     outcome: str = "updated"
     restart: Optional[str] = None
@@ -252,7 +280,7 @@ class UpdateReport:
     #: ``"restarted"``, ``"manual"``, ``"failed"`` or None when no restart was needed.
     restart_outcome: Optional[str] = None
     #: Why the round did not run at all (a failing guard), if it did not.
-    refused: Optional[str] = None
+    refused: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     queued: bool = False
     #: Updates of an earlier round that was killed while they ran (outcome unknown).
     interrupted: tuple[UpdateLogEntry, ...] = ()
@@ -282,12 +310,12 @@ class UpdateLogEntry:
 
     datetime: _dt.datetime
     target: str
-    from_version: Optional[str]
-    to_version: Optional[str]
-    display_name: str
-    release_notes: Optional[str]
+    from_version: Optional[str] = attrs.field(converter=_opt_shown)
+    to_version: Optional[str] = attrs.field(converter=_opt_shown)
+    display_name: str = attrs.field(converter=_shown)
+    release_notes: Optional[str] = attrs.field(converter=_opt_shown)
     success: bool
-    text: str
+    text: str = attrs.field(converter=_shown)
     #: None for a finished update (``success`` says how it went); ``"started"`` for the entry
     #: written before the update's command runs, ``"interrupted"`` once a later round found
     #: it unfinished (the round was killed: outcome unknown).

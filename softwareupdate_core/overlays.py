@@ -29,6 +29,7 @@ import attrs
 from .cache import read_document, write_document
 from .exceptions import NetworkError, SoftwareUpdateError
 from .http import HttpClient
+from .remote_values import clean_text
 from .settings import validate_check
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ OVERLAY_KEYS = frozenset(
 #: The only check types an overlay may switch a target to: neither reaches the network.
 OVERLAY_TYPES = frozenset({"always_current", "never_current"})
 
+#: Overlay keys whose values are text shown to people (cleaned by :func:`.clean_text`).
+_SHOWN_KEYS = frozenset({"displayName", "release_notes"})
+
 #: A ``pip`` value an overlay may give: an https URL, or a plain requirement (``name==1.0``,
 #: ``name=={target_version}``) that starts with a letter or digit and has no whitespace, no
 #: path separators and no scheme, so it can be neither a pip option nor a local path.
@@ -136,7 +140,8 @@ def sanitize_overlay(target: str, config: Mapping[Any, Any]) -> dict[str, Any]:
         if problem is not None:
             problems.append(problem)
             continue
-        kept[key] = value
+        # shown texts lose terminal control before they are stored or shown
+        kept[key] = clean_text(value) if key in _SHOWN_KEYS and isinstance(value, str) else value
     if refused or problems:
         reasons = []
         if refused:

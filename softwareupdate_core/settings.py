@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
 import attrs
 
 from .exceptions import CheckError, ConfigurationInvalid
-from .redact import redact_urls
+from .redact import is_secret_key, redact_text, redacted_repr
 from .versions import parse_version
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
@@ -104,18 +103,30 @@ CHECK_KEY_TYPES: Mapping[str, str] = {
     "current_version": _VERSION_VALUE,
 }
 
-#: Keys whose values are secrets, wherever they appear in checks or unknown settings.
-_SECRET_KEY = re.compile(r"password|passwd|token|secret|api_?key|credential|authorization", re.I)
+#: Allowed ranges of the numbers a check config may carry: (lowest, highest, lowest excluded).
+CHECK_NUMBER_RANGES: Mapping[str, tuple[float, float, bool]] = {
+    "timeout": (0, 86400, True),
+    "update_timeout": (0, 7 * 86400, True),
+    "max_pages": (1, 1000, False),
+}
 
 
 def _describe(value: Any) -> str:
     """A short description of a wrong value for error messages."""
     if value is None:
         return "nothing"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**60:
+        return "a number of more than 60 digits"
     if isinstance(value, (str, int, float, bool)):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
     return f"a {type(value).__name__}"
+
+
+def _kind(value: Any) -> str:
+    """What kind of value ``value`` is, without showing it (for secrets)."""
+    kinds = ((bool, _BOOL), ((int, float), "a number"), (str, _STR), (Mapping, _MAPPING))
+    return next((words for kind, words in kinds if isinstance(value, kind)), _describe(value))
 
 
 @attrs.frozen
@@ -136,24 +147,40 @@ class _Checker:
         return _Checker(self.source, self.path(key))
 
     def fail(self, key: str, message: str) -> ConfigurationInvalid:
-        return ConfigurationInvalid(message, source=self.source, key=self.path(key) or None)
+        path = self.path(key)
+        return ConfigurationInvalid(message, source=self.source, key=redact_text(path) or None)
 
     def expect(self, key: str, value: Any, expected: str) -> Any:
         if not _ACCEPTS[expected](value):
-            raise self.fail(key, f"expected {expected}, got {_describe(value)}")
+            # a secret's value is never echoed, whatever its type (a numeric password)
+            secret = is_secret_key(self.path(key))
+            shown = f"{_kind(value)} (a secret, not shown)" if secret else _describe(value)
+            raise self.fail(key, f"expected {expected}, got {shown}")
         return value
 
-    def number(self, key: str, value: Any, *, minimum: float = 0, exclusive: bool = False) -> float:
+    def number(
+        self,
+        key: str,
+        value: Any,
+        *,
+        minimum: float = 0,
+        exclusive: bool = False,
+        maximum: float = math.inf,
+    ) -> float:
+        """A number from ``minimum`` (excluded with ``exclusive``) to ``maximum``."""
         self.expect(key, value, _INT)
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(key, f"expected a finite number, got {value!r}")
         if value < minimum or (exclusive and value == minimum):
             bound = "greater than" if exclusive else "at least"
-            raise self.fail(key, f"expected a number {bound} {minimum:g}, got {value!r}")
+            raise self.fail(key, f"expected a number {bound} {minimum:g}, got {_describe(value)}")
+        if value > maximum:
+            most = int(maximum) if maximum == int(maximum) else maximum
+            raise self.fail(key, f"expected a number at most {most}, got {_describe(value)}")
         return float(value)
 
-    def integer(self, key: str, value: Any, *, minimum: int = 0) -> int:
-        number = self.number(key, value, minimum=minimum)
+    def integer(self, key: str, value: Any, *, minimum: int = 0, maximum: float = math.inf) -> int:
+        number = self.number(key, value, minimum=minimum, maximum=maximum)
         if number != int(number):
             raise self.fail(key, f"expected a whole number, got {value!r}")
         return int(number)
@@ -179,24 +206,6 @@ class _Checker:
         except CheckError as exc:
             raise self.fail(key, str(exc)) from None
         return value.strip()
-
-
-def _redacted(value: Any) -> Any:
-    """A copy of ``value``: values of secret-looking keys and URL passwords become ``'***'``."""
-    if isinstance(value, Mapping):
-        return {
-            k: ("***" if v is not None and _SECRET_KEY.search(str(k)) else _redacted(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    if isinstance(value, str):  # a password inside a URL (shared_cache.url)
-        return redact_urls(value, keep_user=True)
-    return value
-
-
-def _redacted_repr(value: Any) -> str:
-    return repr(_redacted(value))
 
 
 def _secret_repr(value: object) -> str:
@@ -252,25 +261,29 @@ class RestartCommands:
 class Settings:
     """Every setting with its default; units as in OctoPrint (minutes, MB, seconds)."""
 
-    checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_redacted_repr)
+    checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=redacted_repr)
     #: Checks the host ships; plugins, overlays and ``checks`` are merged on top of them, so
     #: a ``checks`` entry without ``type`` may adjust a default target (as OctoPrint's
     #: config.yaml, which stores only changed values, does).
-    default_checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_redacted_repr)
-    pip_command: Optional[Union[str, list[str]]] = None
+    default_checks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=redacted_repr)
+    pip_command: Optional[Union[str, list[str]]] = attrs.field(default=None, repr=redacted_repr)
     #: Minutes a version check answer stays valid.
     cache_ttl: int = 1440
     notify_users: bool = True
     ignore_throttled: bool = False
     #: Megabytes that must be free in the library, plugin and temp folders to update.
     minimum_free_storage: int = 150
-    check_overlay_url: Optional[str] = OCTOPRINT_OVERLAY_URL
+    check_overlay_url: Optional[str] = attrs.field(
+        default=OCTOPRINT_OVERLAY_URL, repr=redacted_repr
+    )
     #: Minutes a fetched check overlay stays valid.
     check_overlay_ttl: int = 360
     credentials: Credentials = attrs.field(factory=Credentials)
     #: Minutes an update log entry is kept (default 30 days).
     updatelog_cutoff: int = 43200
-    restart_commands: RestartCommands = attrs.field(factory=RestartCommands)
+    restart_commands: RestartCommands = attrs.field(
+        factory=RestartCommands, repr=lambda v: redact_text(repr(v))
+    )
     max_workers: int = 16
     per_host_limit: int = 8
     timeout: Timeout = attrs.field(factory=Timeout)
@@ -288,7 +301,7 @@ class Settings:
     #: Why nothing is checked at all (the host's config disables the plugin), or None.
     disabled_reason: Optional[str] = None
     #: Unknown keys, kept as they were.
-    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=_redacted_repr)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=redacted_repr)
     #: Where these settings were read from, for error messages.
     source: Optional[str] = None
 
@@ -397,17 +410,29 @@ def default_checks() -> dict[str, dict[str, Any]]:
     }
 
 
-# Top-level keys by how they are validated: whole numbers with their minimum, booleans,
-# version strings. The others have their own code in _parse_section.
-_WHOLE_NUMBERS: Mapping[str, int] = {
-    "cache_ttl": 0,
-    "minimum_free_storage": 0,
-    "check_overlay_ttl": 0,
-    "updatelog_cutoff": 0,
-    "max_workers": 1,
-    "per_host_limit": 1,
-    "stale_limit": 0,
-    "max_pages": 1,
+#: Longest a timeout may be, in seconds (a day): a bigger one is a typo, not a wish.
+MAX_TIMEOUT = 86400.0
+
+# Top-level keys by how they are validated: whole numbers with their range, booleans,
+# version strings. The others have their own code in _parse_section. The upper bounds keep
+# every value usable (a thread pool, a semaphore, a timedelta) instead of crashing a round.
+_YEAR = 365 * 24 * 60
+_WHOLE_NUMBERS: Mapping[str, tuple[int, int]] = {
+    "cache_ttl": (0, _YEAR),
+    "minimum_free_storage": (0, 10**12),
+    "check_overlay_ttl": (0, _YEAR),
+    "updatelog_cutoff": (0, 100 * _YEAR),
+    "max_workers": (1, 256),
+    "per_host_limit": (1, 64),
+    "stale_limit": (0, _YEAR),
+    "max_pages": (1, 1000),
+}
+#: Seconds-valued keys kept in ``extra`` (read where they are used), with their largest value.
+_EXTRA_SECONDS: Mapping[str, float] = {
+    "verify_timeout": 7 * 86400,
+    "restart_timeout": MAX_TIMEOUT,
+    "lock_wait": MAX_TIMEOUT,
+    "busy_poll_interval": MAX_TIMEOUT,
 }
 _BOOLEANS = ("notify_users", "ignore_throttled")
 _VERSIONS = ("minimum_python", "minimum_pip")
@@ -430,9 +455,12 @@ def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartComman
     """Validate one ``softwareupdate`` section; ``checker`` knows the file and key prefix."""
     section = checker.mapping("", data)
     values: dict[str, Any] = {}
-    for key, minimum in _WHOLE_NUMBERS.items():
+    for key, (minimum, maximum) in _WHOLE_NUMBERS.items():
         if section.get(key) is not None:
-            values[key] = checker.integer(key, section[key], minimum=minimum)
+            values[key] = checker.integer(key, section[key], minimum=minimum, maximum=maximum)
+    for key, most in _EXTRA_SECONDS.items():
+        if section.get(key) is not None:
+            checker.number(key, section[key], minimum=0, maximum=most)
     for key in _BOOLEANS:
         if section.get(key) is not None:
             values[key] = checker.expect(key, section[key], _BOOL)
@@ -473,6 +501,9 @@ def _parse_check(checker: _Checker, check: Any) -> dict[str, Any]:
         expected = CHECK_KEY_TYPES.get(key)
         if expected is not None and value is not None:
             checker.expect(key, value, expected)
+        if key in CHECK_NUMBER_RANGES and value is not None:
+            low, high, exclusive = CHECK_NUMBER_RANGES[key]
+            checker.number(key, value, minimum=low, maximum=high, exclusive=exclusive)
     for index, channel in enumerate(result.get("prerelease_branches") or ()):
         _check_channel(checker.below(f"prerelease_branches[{index}]"), channel)
     if result.get("stable_branch") is not None:
@@ -548,14 +579,14 @@ def _parse_timeout(checker: _Checker, value: Any) -> Timeout:
     if value is None:
         return default
     if not isinstance(value, Mapping):
-        both = checker.number("timeout", value, minimum=0, exclusive=True)
+        both = checker.number("timeout", value, minimum=0, exclusive=True, maximum=MAX_TIMEOUT)
         return Timeout(connect=both, read=both)
 
     def seconds(key: str, fallback: float) -> float:
         raw = value.get(key)
         if raw is None:
             return fallback
-        return checker.number(f"timeout.{key}", raw, minimum=0, exclusive=True)
+        return checker.number(f"timeout.{key}", raw, minimum=0, exclusive=True, maximum=MAX_TIMEOUT)
 
     return Timeout(connect=seconds("connect", default.connect), read=seconds("read", default.read))
 
@@ -617,11 +648,18 @@ def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
     source = os.fspath(path)
     try:
         with open(source, "rb") as handle:
-            raw = handle.read()
+            # bounded: a huge file (or /dev/zero) must not fill the memory
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigurationInvalid(
             f"cannot read the file: {exc.strerror or exc}", source=source
         ) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigurationInvalid(
+            f"the file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, "
+            "the most a configuration may have",
+            source=source,
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -631,11 +669,84 @@ def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
         ) from None
     try:
         # the C loader when PyYAML has it: the same safe subset, several times faster
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        document = yaml.load(text, Loader=loader)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        try:
+            node = loader.get_single_node()
+            problem = _alias_problem(node)
+            if problem:
+                raise ConfigurationInvalid(problem, source=source)
+            document = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigurationInvalid(f"not valid YAML{_yaml_problem(exc)}", source=source) from None
     return parse_document(document, source=source)
+
+
+#: Largest configuration file read, in bytes (a whole OctoPrint config.yaml is far smaller).
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+#: Most YAML nodes that aliases (``*name``) may add to a configuration once expanded. Enough
+#: for anchors shared by hundreds of checks; a "billion laughs" alias bomb needs far more.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+def _alias_problem(root: Any) -> str:
+    """Why the YAML node graph ``root`` must not be built, or an empty string.
+
+    Aliases make one node appear in many places; every later walk over the settings (a copy,
+    a digest, ``config show``) pays for each appearance. Counts the nodes of the expanded
+    document without expanding it (each node's expanded size once, memoised), and refuses an
+    alias that contains itself. Iterative, so a deep document cannot exhaust the stack.
+    """
+    if root is None:
+        return ""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        ident = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(ident)
+            sizes[ident] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if ident in sizes:
+            continue
+        if ident in open_nodes:
+            line = node.start_mark.line + 1 if getattr(node, "start_mark", None) else 0
+            return f"a YAML alias at line {line} refers to a node that contains it"
+        open_nodes.add(ident)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                mark = getattr(child, "start_mark", None)
+                line = mark.line + 1 if mark is not None else 0
+                return f"a YAML alias refers to the node at line {line} that contains it"
+            if id(child) not in sizes:
+                stack.append((child, False))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_ALIAS_EXPANSION:
+        return (
+            f"YAML aliases (*name) would expand the document by {added:,} nodes, more than "
+            f"the {MAX_ALIAS_EXPANSION:,} allowed (an alias bomb?)"
+        )
+    return ""
+
+
+def _children(node: Any) -> list[Any]:
+    """The child nodes of a YAML node: a sequence's items, a mapping's keys and values."""
+    value = getattr(node, "value", None)
+    if not isinstance(value, list):
+        return []
+    children: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            children.extend(item)
+        else:
+            children.append(item)
+    return children
 
 
 def _yaml_problem(exc: Exception) -> str:

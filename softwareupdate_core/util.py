@@ -12,6 +12,7 @@ import inspect
 import os
 import shlex
 import signal
+import string
 import subprocess
 import sys
 import tempfile
@@ -50,33 +51,64 @@ def render_command(command: Command, values: Mapping[str, str]) -> list[str]:
     """Split ``command`` first, then fill ``{placeholders}`` in each argument.
 
     Splitting before substituting keeps a substituted value inside its one argument,
-    whatever spaces, quotes or semicolons it holds.
+    whatever spaces, quotes or semicolons it holds. A template that is not plain
+    ``{name}`` fields (:func:`fill_template`) raises ValueError naming it.
     """
     return [_format(part, values) for part in split_command(command)]
 
 
 def _format(template: str, values: Mapping[str, str]) -> str:
     try:
-        return template.format_map(_Placeholders(values))
-    except (ValueError, IndexError) as exc:
-        raise ValueError(f"bad placeholder in {template!r}: {exc}") from None
+        return fill_template(template, values)
+    except ValueError as exc:
+        raise ValueError(f"bad placeholder in {redact_urls(template)!r}: {exc}") from None
 
 
-class _Placeholders(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def fill_template(template: str, values: Mapping[str, Optional[str]]) -> str:
+    """Fill the plain ``{name}`` fields of ``template``; ``{{``/``}}`` are literal braces.
+
+    Templates come from configs and remote overlays, so only the plain form is allowed: a
+    format spec (``{name:>1500000000}`` would allocate gigabytes), a conversion (``!r``), an
+    attribute (``.x``) or an index (``[0]``) raises ValueError, as do unbalanced braces. An
+    unknown name stays as written (``{name}``); a value of None fills in as empty.
+    """
+    if "{" not in template and "}" not in template:
+        return template
+    try:
+        parts = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    out: list[str] = []
+    for literal, field, spec, conversion in parts:
+        out.append(literal)
+        if field is None:
+            continue
+        if spec or conversion is not None or not field.isidentifier():
+            shown = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(
+                f"{{{shown[:40]}}} is not a plain {{name}} placeholder "
+                "(no format spec, conversion, attribute or index)"
+            )
+        if field in values:
+            out.append(values[field] or "")
+        else:
+            out.append("{" + field + "}")
+    return "".join(out)
+
+
+#: Only its ``parse`` is used (a pure function); the filling is :func:`fill_template`'s own.
+_FORMATTER = string.Formatter()
 
 
 def fill_placeholders(template: str, values: Mapping[str, Optional[str]]) -> str:
     """Fill ``{name}`` placeholders; unknown ones and malformed templates stay as written.
 
-    For display texts, where a stray brace must not hide the text.
+    For display texts (display name and version, release notes), where a stray brace must
+    not hide the text: a template :func:`fill_template` refuses is shown literally.
     """
-    if "{" not in template and "}" not in template:
-        return template  # nothing to fill (the common case, e.g. a plain display name)
     try:
-        return template.format_map(_Placeholders({k: v or "" for k, v in values.items()}))
-    except (ValueError, IndexError, AttributeError, KeyError):
+        return fill_template(template, values)
+    except ValueError:
         return template
 
 

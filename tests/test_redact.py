@@ -70,3 +70,36 @@ def test_config_masking_hides_a_lone_token_in_a_url() -> None:
 
     masked = mask_secrets({"pip": "https://SECRETTOKEN@host/p.zip", "url": "https://me:pw@h/"})
     assert masked == {"pip": "https://***@host/p.zip", "url": "https://***@h/"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://h/api?token=SECRET&page=2", "https://h/api?token=***&page=2"),
+        ("https://h/x?page=2&private_token=SECRET", "https://h/x?page=2&private_token=***"),
+        ("GET /v.json?access_key=SECRET HTTP/1.1", "GET /v.json?access_key=*** HTTP/1.1"),
+        (
+            "https://s3/x?X-Amz-Signature=SECRET&sig=SECRET",
+            "https://s3/x?X-Amz-Signature=***&sig=***",
+        ),
+        ("https://h/?monkey=1&design=2&author=me", "https://h/?monkey=1&design=2&author=me"),
+    ],
+)
+def test_secret_query_values_are_masked(text: str, expected: str) -> None:
+    """Values of secret-looking query parameters are masked; other parameters stay."""
+    assert redact_urls(text) == expected
+
+
+def test_redact_value_masks_secret_keys_values_and_url_keys() -> None:
+    """Secret keys' values, URL secrets in values and URL-shaped keys are all masked."""
+    from softwareupdate_core.redact import redact_value
+
+    masked = redact_value(
+        {"api_password": 123, "url": "https://h/?token=T", "https://u:P@f/api": "x", "n": [1]}
+    )
+    assert masked == {
+        "api_password": "***",
+        "url": "https://h/?token=***",
+        "https://***@f/api": "x",
+        "n": [1],
+    }

@@ -325,13 +325,22 @@ def test_secrets_never_appear_in_repr() -> None:
         ({"timeout": -1}, "timeout: expected a number greater than 0, got -1"),
         ({"timeout": {"read": 0}}, "timeout.read: expected a number greater than 0, got 0"),
         ({"timeout": {"connect": "5s"}}, "timeout.connect: expected a number, got '5s'"),
-        ({"credentials": "token"}, "credentials: expected a mapping, got 'token'"),
-        ({"credentials": {"github": 123}}, "credentials.github: expected a string, got 123"),
+        (
+            {"credentials": "token"},
+            "credentials: expected a mapping, got a string (a secret, not shown)",
+        ),
+        (
+            {"credentials": {"github": 123}},
+            "credentials.github: expected a string, got a number (a secret, not shown)",
+        ),
         (
             {"credentials": {"forgejo": {"codeberg": 1}}},
-            "credentials.forgejo.codeberg: expected a string, got 1",
+            "credentials.forgejo.codeberg: expected a string, got a number (a secret, not shown)",
         ),
-        ({"credentials": {"forgejo": "x"}}, "credentials.forgejo: expected a mapping, got 'x'"),
+        (
+            {"credentials": {"forgejo": "x"}},
+            "credentials.forgejo: expected a mapping, got a string (a secret, not shown)",
+        ),
         (
             {"restart_commands": {"octoprint": ["a"]}},
             "restart_commands.octoprint: expected a string, got a list",
