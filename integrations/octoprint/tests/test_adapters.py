@@ -108,9 +108,14 @@ def test_gitlab_adapter_answers_in_octoprints_shape(engine: Engine) -> None:
     try:
         gitlab = FakeGitLab(server)
         gitlab.set_releases("group/demo", [gitlab_release("2.0.0"), gitlab_release("1.0.0")])
-        check = {"type": "gitlab_release", "project": "group/demo", "api_url": gitlab.api_url}
+        check = {
+            "type": "gitlab_release",
+            "project": "group/demo",
+            "api_url": gitlab.api_url,
+            "current": "1.0.0",
+        }
         information, is_current = CheckAdapter(engine, "gitlab_release").get_latest(
-            "demo", {**check, "current": "1.0.0"}, online=True, credentials={}
+            "demo", check, online=True, credentials={}
         )
         with pytest.raises(ops.CannotCheckOffline):
             CheckAdapter(engine, "gitlab_release").get_latest("demo", check, online=False)
