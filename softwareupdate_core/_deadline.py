@@ -42,7 +42,10 @@ class Deadline:
         self._thread.start()
 
     def watch(self, connection: Any) -> None:
-        """Shut ``connection``'s socket down if the request is still running at the deadline."""
+        """Shut ``connection``'s socket down if the request is still running at the deadline.
+
+        ``connection`` is a urllib3 connection, or a socket itself.
+        """
         with self._lock:
             self._connections.append(connection)
             late = self.expired
@@ -70,7 +73,9 @@ class Deadline:
 
 def _shut_down(connection: Any) -> bool:
     """Shut the connection's socket down in both directions; False if it has none yet."""
-    sock: Optional[socket.socket] = getattr(connection, "sock", None)
+    sock = (
+        connection if isinstance(connection, socket.socket) else getattr(connection, "sock", None)
+    )
     if not isinstance(sock, socket.socket):
         return False
     # the plain socket's shutdown, also for TLS: it wakes a blocked read at once
@@ -91,20 +96,38 @@ class DeadlineTimeout(Timeout):
         return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
 
 
+def _response_socket(response: Any) -> Optional[socket.socket]:
+    """The socket an answer's body is read from.
+
+    A connection that closes after the answer hands its socket over to the response
+    (``conn.sock`` becomes None); ``http.client`` keeps it as ``fp.raw._sock``.
+    """
+    fp = getattr(response, "_fp", response)  # urllib3 2 wraps the http.client response
+    raw = getattr(getattr(fp, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _watched_request(make: Any, conn: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+    timeout = kwargs.get("timeout")
+    if not isinstance(timeout, DeadlineTimeout):
+        return make(conn, *args, **kwargs)
+    timeout.deadline.watch(conn)
+    response = make(conn, *args, **kwargs)
+    sock = _response_socket(response)
+    if sock is not None:
+        timeout.deadline.watch(sock)
+    return response
+
+
 class _WatchedPool(HTTPConnectionPool):
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, DeadlineTimeout):
-            timeout.deadline.watch(conn)
-        return super()._make_request(conn, method, url, *args, **kwargs)
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return _watched_request(super()._make_request, conn, args, kwargs)
 
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, DeadlineTimeout):
-            timeout.deadline.watch(conn)
-        return super()._make_request(conn, method, url, *args, **kwargs)
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return _watched_request(super()._make_request, conn, args, kwargs)
 
 
 _POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}

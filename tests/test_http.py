@@ -258,7 +258,7 @@ def test_undecodable_json_is_a_check_error(
     """Truncated, non-JSON or absurdly nested bodies raise CheckError when read as JSON."""
     server.route("/api", Reply(200, body, {"Content-Type": "application/json"}))
     response = client.get(f"{server.url}/api")
-    with pytest.raises(CheckError, match="not valid JSON|nested too deeply"):
+    with pytest.raises(CheckError, match=r"not valid JSON|nested too deeply"):
         response.json()
 
 
