@@ -339,3 +339,21 @@ def test_many_unusable_tags_give_one_summary_warning_per_target(
         ]
         assert len(lines) == 1, lines[:3]
         assert "ignoring 400 releases" in lines[0]
+
+
+# -- bombs (a guard: this bound held before issue 14 too) ------------------------------------
+@pytest.mark.parametrize("scenario", ["flood", "gzip"])
+def test_endless_or_inflating_body_is_cut_at_the_body_limit(
+    hostile_server: HostileServer, make_manager: Any, scenario: str
+) -> None:
+    """A 1 GB streamed body or a gzip body inflating to 64 MiB ends that target's check at
+    the 16 MiB answer limit with one line, and the other targets are still checked."""
+    bomb = hostile.flood(1 << 30) if scenario == "flood" else hostile.gzip_bomb(64 << 20)
+    checks = {
+        "bomb": {"type": "jsondata", "jsondata": hostile_server.add("/bomb.json", bomb)},
+        "good": _good_target(hostile_server),
+    }
+    report = make_manager(checks, timeout={"connect": 5, "read": 20}).check(force=True)
+    assert report.targets["bomb"].error == "check", report.as_dict()
+    assert "answer larger than 16777216 bytes" in (report.targets["bomb"].error_message or "")
+    assert report.targets["good"].remote_version == "2.0"
