@@ -14,12 +14,14 @@ import hashlib
 import json
 import logging
 import math
+import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import attrs
 
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"softwareupdate-core/{__version__}"
 #: Largest response body read, in bytes; larger answers are an error, not a memory spike.
 MAX_BODY = 16 * 1024 * 1024
+#: Longest wait a rate-limit header may impose, in seconds; later resets count as this.
+MAX_RATE_LIMIT_WAIT = 24 * 60 * 60.0
+#: Most redirects followed for one request.
+MAX_REDIRECTS = 10
+#: Headers that carry credentials: dropped on a redirect that leaves their scope.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "private-token"})
 
 
 @attrs.frozen
@@ -134,6 +142,8 @@ class RateLimit:
             retry_at = _parse_retry_after(str(retry_after), now)
             if retry_at is not None:
                 reset = max(reset or 0.0, retry_at)
+        if reset is not None:  # a reset in the year 3000 must not block a host for good
+            reset = min(reset, now + MAX_RATE_LIMIT_WAIT)
         return cls(
             limit=None if limit is None else int(limit),
             remaining=None if remaining is None else int(remaining),
@@ -175,14 +185,66 @@ class HttpResponse:
         return self.body.decode("utf-8", "replace")
 
     def json(self, what: str = "a JSON document") -> Any:
-        """Decode the body as JSON, or raise CheckError saying what was expected."""
+        """Decode the body as JSON, or raise CheckError saying what was expected.
+
+        Answers nested too deeply for the decoder, or holding a run of digits longer than
+        Python converts to a number (which would fail wherever a version is read from it),
+        are refused with a CheckError too.
+        """
+        text = self._json_text(what)
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            return json.loads(text)
+        except RecursionError:
+            raise self._json_error(what, "JSON nested too deeply to read") from None
+        except ValueError:
+            raise self._json_error(what) from None
+
+    def json_items(self, what: str, limit: int) -> list[Any]:
+        """The first ``limit`` items of a JSON list answer, decoded one item at a time.
+
+        A page of releases may list far more items than asked for; only the ones used are
+        turned into objects, so a huge page costs its bytes, not a hundred times as much.
+        """
+        text = self._json_text(what)
+        at = _skip_space(text, 0)
+        if not text.startswith("[", at):
+            return self.json_list(what)  # not a list: the same errors as json_list
+        decoder = json.JSONDecoder()
+        items: list[Any] = []
+        at = _skip_space(text, at + 1)
+        if text.startswith("]", at):
+            return items
+        try:
+            while len(items) < limit:
+                item, at = decoder.raw_decode(text, at)
+                items.append(item)
+                at = _skip_space(text, at)
+                if text.startswith("]", at):
+                    break
+                if not text.startswith(",", at):
+                    raise ValueError("expected , or ]")
+                at = _skip_space(text, at + 1)
+        except RecursionError:
+            raise self._json_error(what, "JSON nested too deeply to read") from None
+        except ValueError:
+            raise self._json_error(what) from None
+        return items
+
+    def _json_text(self, what: str) -> str:
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._json_error(what) from None
+        digits = _max_int_digits()
+        if digits and re.search(rf"(?<![0-9])[0-9]{{{digits + 1}}}", text):
+            raise self._json_error(what, f"a number of more than {digits} digits")
+        return text
+
+    def _json_error(self, what: str, got: Optional[str] = None) -> CheckError:
+        if got is None:
             kind = self.headers.get("Content-Type", "unknown content")
-            raise CheckError(
-                f"{_safe_url(self.url)}: expected {what}, got {kind!s} that is not valid JSON"
-            ) from None
+            got = f"{kind!s} that is not valid JSON"
+        return CheckError(f"{_safe_url(self.url)}: expected {what}, got {got}")
 
     def json_object(self, what: str = "a JSON object") -> dict[str, Any]:
         data = self.json(what)
@@ -204,6 +266,21 @@ class HttpResponse:
     def next_link(self) -> Optional[str]:
         """The ``rel="next"`` target of a ``Link`` header, if any."""
         return parse_link_header(self.headers.get("Link", "")).get("next")
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, at: int) -> int:
+    """The index of the first non-whitespace character of ``text`` from ``at`` on."""
+    match = _SPACE.match(text, at)
+    return at if match is None else match.end()
+
+
+def _max_int_digits() -> int:
+    """The most digits Python turns into an int (0: no limit, or a Python without one)."""
+    limit: Callable[[], int] = getattr(sys, "get_int_max_str_digits", lambda: 0)
+    return limit()
 
 
 def parse_link_header(value: str) -> dict[str, str]:
@@ -243,7 +320,7 @@ def _api_message(body: bytes) -> str:
     text = body[:2000].decode("utf-8", "replace")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # includes ints too long to convert
         data = None
     if isinstance(data, dict):
         for key in ("message", "error_description", "error"):
@@ -286,10 +363,11 @@ class RequestStats:
 
 def _new_session(pool_size: int) -> requests.Session:
     import requests
-    from requests.adapters import HTTPAdapter
+
+    from ._deadline import DeadlineAdapter
 
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=32, pool_maxsize=pool_size)
+    adapter = DeadlineAdapter(pool_connections=32, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -360,9 +438,17 @@ class HttpClient:
         headers: Optional[Mapping[str, str]] = None,
         conditional: bool = True,
         auth: Optional[tuple[str, str]] = None,
+        credentials_base: Optional[str] = None,
     ) -> HttpResponse:
         """GET ``url``; with ``conditional`` reuse a stored answer when the server says 304."""
-        return self.request("GET", url, headers=headers, conditional=conditional, auth=auth)
+        return self.request(
+            "GET",
+            url,
+            headers=headers,
+            conditional=conditional,
+            auth=auth,
+            credentials_base=credentials_base,
+        )
 
     def request(
         self,
@@ -373,10 +459,14 @@ class HttpClient:
         conditional: bool = False,
         auth: Optional[tuple[str, str]] = None,
         ok_statuses: tuple[int, ...] = (),
+        credentials_base: Optional[str] = None,
     ) -> HttpResponse:
         """Send one request and return its answer, or raise NetworkError/ApiCheckError/….
 
         ``ok_statuses`` lists non-2xx statuses the caller handles itself (e.g. 404).
+        Redirects are followed; ``Authorization``/``PRIVATE-TOKEN`` headers and ``auth`` go
+        along only to URLs below ``credentials_base`` (e.g. a check's API base URL), or
+        without one to the request's own origin.
         """
         method = method.upper()
         if not url.lower().startswith(("http://", "https://")):
@@ -394,7 +484,9 @@ class HttpClient:
             assert pending.response is not None
             return pending.response
         try:
-            response = self._send(method, url, merged, conditional, auth, ok_statuses)
+            response = self._send(
+                method, url, merged, conditional, auth, ok_statuses, credentials_base
+            )
         except BaseException as exc:
             pending.error = exc
             raise
@@ -442,6 +534,7 @@ class HttpClient:
         conditional: bool,
         auth: Optional[tuple[str, str]],
         ok_statuses: tuple[int, ...],
+        credentials_base: Optional[str] = None,
     ) -> HttpResponse:
         host = host_of(url)
         bucket = (host, _credential_fingerprint(headers, auth))
@@ -453,7 +546,9 @@ class HttpClient:
             if stored.last_modified:
                 headers["If-Modified-Since"] = stored.last_modified
         with self._semaphore(host):
-            status, resp_headers, body = self._transfer(method, url, headers, auth)
+            status, resp_headers, body = self._transfer(
+                method, url, headers, auth, credentials_base
+            )
         now = self.clock()
         rate = RateLimit.from_headers(resp_headers, now)
 
@@ -509,17 +604,36 @@ class HttpClient:
         url: str,
         headers: dict[str, str],
         auth: Optional[tuple[str, str]],
+        credentials_base: Optional[str] = None,
     ) -> tuple[int, CaseInsensitiveDict[str], bytes]:
-        """Send and read the whole body within a deadline; map failures to NetworkError."""
+        """Send and read the whole body within a deadline; map failures to NetworkError.
+
+        The deadline is wall-clock time for connecting, redirects, headers and body together
+        (``connect`` + ``read`` seconds), so a server sending a byte a second cannot hold a
+        request longer than a silent one.
+        """
         connect, read = self.timeout
-        deadline = time.monotonic() + connect + 2 * read
         where = _safe_url(url)
         with self._lock:
             self.stats.sent += 1
         import requests
 
+        from ._deadline import Deadline, DeadlineTimeout
+
+        deadline = Deadline(connect + read)
+        late = NetworkError(
+            f"{where}: no complete answer within {connect + read:g} seconds "
+            f"(the connect + read timeout)"
+        )
         try:
-            response = self._open(method, url, headers, auth, (connect, read))
+            response = self._follow(
+                method,
+                url,
+                headers,
+                auth,
+                DeadlineTimeout(connect, read, deadline),
+                credentials_base,
+            )
             try:
                 chunks: list[bytes] = []
                 size = 0
@@ -528,22 +642,47 @@ class HttpClient:
                     size += len(chunk)
                     if size > MAX_BODY:
                         raise CheckError(f"{where}: answer larger than {MAX_BODY} bytes")
-                    if time.monotonic() > deadline:
-                        raise NetworkError(
-                            f"{where}: gave up reading the answer after "
-                            f"{connect + 2 * read:.0f} seconds"
-                        )
+                    if deadline.expired:
+                        break
+                if deadline.expired:  # a cut-off answer must not pass for a whole one
+                    raise late
                 return response.status_code, response.headers, b"".join(chunks)
             finally:
                 response.close()
-        except requests.Timeout as exc:
-            raise NetworkError(
-                f"{where}: no answer within the timeout ({read:g} s)", cause=exc
-            ) from None
-        except requests.ConnectionError as exc:
-            raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc) from None
         except requests.RequestException as exc:
-            raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
+            if deadline.expired:
+                raise NetworkError(str(late), cause=exc) from None
+            _raise_network_error(where, read, exc)
+        finally:
+            deadline.finish()
+
+    def _follow(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        auth: Optional[tuple[str, str]],
+        timeout: Any,
+        credentials_base: Optional[str],
+    ) -> requests.Response:
+        """Open ``url`` and follow its redirects; credentials stay within their base."""
+        base = credentials_base or host_of(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._open(method, url, headers, auth, timeout)
+            location = response.headers.get("Location") if response.is_redirect else None
+            if not location:
+                return response
+            response.close()
+            following = urljoin(url, location)
+            if not following.lower().startswith(("http://", "https://")):
+                raise NetworkError(f"{_safe_url(url)}: redirected to a URL that is not http(s)")
+            if not _below(following, base):
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+                auth = None
+            if response.status_code == 303 and method != "HEAD":
+                method = "GET"
+            url = following
+        raise NetworkError(f"{_safe_url(url)}: more than {MAX_REDIRECTS} redirects")
 
     def _open(
         self,
@@ -551,7 +690,7 @@ class HttpClient:
         url: str,
         headers: dict[str, str],
         auth: Optional[tuple[str, str]],
-        timeout: tuple[float, float],
+        timeout: Any,
     ) -> requests.Response:
         """``session.request(...)``; within a round the environment is read once per origin.
 
@@ -570,7 +709,7 @@ class HttpClient:
                 auth=auth,
                 timeout=timeout,
                 stream=True,
-                allow_redirects=True,
+                allow_redirects=False,
             )
         prepared = session.prepare_request(
             requests.Request(method=method, url=url, headers=headers, auth=auth, data={}, params={})
@@ -589,9 +728,36 @@ class HttpClient:
         return session.send(
             prepared,
             timeout=timeout,
-            allow_redirects=True,
+            allow_redirects=False,
             **{**settings, "proxies": dict(settings["proxies"])},
         )
+
+
+def _raise_network_error(where: str, read: float, exc: BaseException) -> NoReturn:
+    """Raise the NetworkError for a failed request (timeout, connection, anything else)."""
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        raise NetworkError(f"{where}: no answer within the timeout ({read:g} s)", cause=exc)
+    if isinstance(exc, requests.ConnectionError):
+        raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc)
+    raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc)
+
+
+def _below(url: str, base: str) -> bool:
+    """Whether ``url`` has the scheme, host and port of ``base`` and lies under its path."""
+    try:
+        a, b = urlsplit(url), urlsplit(base)
+        ports = {"http": 80, "https": 443}
+        same = (a.scheme.lower(), a.hostname, a.port or ports.get(a.scheme.lower())) == (
+            b.scheme.lower(),
+            b.hostname,
+            b.port or ports.get(b.scheme.lower()),
+        )
+    except ValueError:
+        return False
+    prefix = b.path.rstrip("/")
+    return same and (a.path == prefix or a.path.startswith(prefix + "/"))
 
 
 def _credential_fingerprint(headers: Mapping[str, str], auth: Optional[tuple[str, str]]) -> str:

@@ -8,6 +8,7 @@ from typing import Optional
 import pytest
 
 from softwareupdate_core.http import HttpClient
+from tests.hostile import HostileServer
 from tests.httpserver import FakeServer
 from tests.redisserver import RedisServer, RedisServerMissing, find_redis_server
 
@@ -57,3 +58,13 @@ def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 def redis_server(redis_servers: Callable[..., RedisServer]) -> RedisServer:
     """A running ``redis-server`` on a free 127.0.0.1 port, persistence off, stopped after."""
     return redis_servers()
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[HostileServer]:
+    """A raw-socket server on 127.0.0.1 that misbehaves on purpose (see ``tests/hostile.py``)."""
+    hostile = HostileServer().start()
+    try:
+        yield hostile
+    finally:
+        hostile.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -187,6 +188,7 @@ def test_bad_answers(
 
 def test_rate_limit_headers_fill_the_error(gitlab: FakeGitLab, http: HttpClient) -> None:
     """GitLab's RateLimit-* headers become remaining/limit/reset of RateLimitCheckError."""
+    reset = int(time.time()) + 3600
     gitlab.server.route(
         gitlab.releases_path("group/tool"),
         Reply.json(
@@ -195,7 +197,7 @@ def test_rate_limit_headers_fill_the_error(gitlab: FakeGitLab, http: HttpClient)
             headers={
                 "RateLimit-Limit": "600",
                 "RateLimit-Remaining": "0",
-                "RateLimit-Reset": "1999999999",
+                "RateLimit-Reset": str(reset),
             },
         ),
     )
@@ -204,7 +206,7 @@ def test_rate_limit_headers_fill_the_error(gitlab: FakeGitLab, http: HttpClient)
     assert (caught.value.remaining, caught.value.limit, caught.value.reset) == (
         0,
         600,
-        1999999999.0,
+        float(reset),
     )
 
 

@@ -149,3 +149,8 @@ def _verify(body: bytes, check: Mapping[str, Any], url: str) -> None:
             ast.parse(body)
     except (SyntaxError, ValueError) as exc:
         raise UpdateError(f"{url}: the download is not a Python file ({exc})") from None
+    except (MemoryError, RecursionError):
+        # the parser gives up on code nested thousands deep; no plugin looks like that
+        raise UpdateError(
+            f"{url}: the download is not a usable Python file (nested too deeply to parse)"
+        ) from None

@@ -93,16 +93,24 @@ def fetch_pages(
     headers: Mapping[str, str],
     max_pages: int,
     what: str,
+    max_items: int,
+    base: str,
 ) -> list[Any]:
     """The items of a paged JSON-list endpoint, following ``rel="next"`` up to ``max_pages``.
 
-    Raises CheckError if a page is not a JSON list or a next link leaves the API's host.
+    At most ``max_items`` items are read in all (a server may put far more on a page than
+    asked for), and credentials in ``headers`` go only to URLs below ``base``, also on a
+    redirect. Raises CheckError if a page is not a JSON list or a next link leaves the
+    API's host.
     """
     home = host_of(url)
     items: list[Any] = []
     for page in range(1, max_pages + 1):
-        response = http.get(url, headers=headers)
-        items.extend(response.json_list(what))
+        response = http.get(url, headers=headers, credentials_base=base)
+        items.extend(response.json_items(what, max_items - len(items)))
+        if len(items) >= max_items:
+            log.info("%s: stopped after reading %d items", target, len(items))
+            break
         following = response.next_link
         if not following:
             break

@@ -59,7 +59,9 @@ class GitHubRepo:
         """A conditional GET of an API URL (which must be below ``api_url``)."""
         if not same_origin(url, self.api_url):
             raise ConfigurationInvalid(f"refusing to send the GitHub token outside {self.api_url}")
-        return http.get(url, headers=self.headers(), conditional=True)
+        return http.get(
+            url, headers=self.headers(), conditional=True, credentials_base=self.api_url
+        )
 
     def pages(self, http: HttpClient, url: str) -> Iterator[HttpResponse]:
         """``url`` and the pages its ``Link: rel="next"`` headers lead to, at most ``max_pages``."""

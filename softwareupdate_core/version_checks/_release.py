@@ -184,16 +184,39 @@ def _flag(target: str, check: Mapping[str, Any], key: str) -> bool:
 
 
 def plausible(target: str, releases: Iterable[Release]) -> list[Release]:
-    """Drop releases whose tag is not a plausible version string (empty, ``-x``, control chars)."""
+    """Drop releases whose tag is not a plausible version string (empty, ``-x``, control chars).
+
+    One warning line sums up what was dropped, however many releases that were.
+    """
     kept = []
+    dropped = 0
+    example = ""
     for release in releases:
         try:
             remote_version(target, release.tag, "a release tag")
         except CheckError as exc:
-            log.warning("%s: ignoring a release: %s", target, exc)
+            dropped += 1
+            example = example or str(exc).removeprefix(f"{target}: ")
             continue
         kept.append(release)
+    if dropped:
+        log.warning(
+            "%s: ignoring %d release%s without a usable tag (first: %s)",
+            target,
+            dropped,
+            "" if dropped == 1 else "s",
+            example,
+        )
     return kept
+
+
+def usable(target: str, release: Release) -> bool:
+    """Whether the release's tag is a plausible version string (see :func:`plausible`)."""
+    try:
+        remote_version(target, release.tag, "a release tag")
+    except CheckError:
+        return False
+    return True
 
 
 def pick_newest(releases: Sequence[Release], selection: ReleaseSelection) -> Optional[Release]:

@@ -55,6 +55,8 @@ def get_latest(
         headers=forge.headers(),
         max_pages=max_pages,
         what=WHAT,
+        max_items=max_pages * PAGE_SIZE,
+        base=forge.api_url,
     )
     releases = _release.plausible(target, (_as_release(target, item) for item in items))
     return _release.information(current, _release.pick_newest(releases, selection), selection)

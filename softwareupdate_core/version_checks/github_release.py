@@ -76,19 +76,24 @@ def _feed_allowed(check: Mapping[str, Any], repo: GitHubRepo) -> bool:
 def _latest_from_api(
     target: str, http: _http.HttpClient, repo: GitHubRepo, selection: _release.ReleaseSelection
 ) -> Optional[_release.Release]:
+    """Read pages until one holds an accepted release; at most ``max_pages`` times 100 releases."""
+    budget = repo.max_pages * PER_PAGE
     seen: list[_release.Release] = []
     for page in repo.pages(http, f"{repo.api_base}/releases?per_page={PER_PAGE}"):
-        releases = _release.plausible(target, _parse_page(page))
+        releases = _parse_page(page, budget - len(seen))
         seen.extend(releases)
-        if any(selection.accepts(r) for r in releases):
+        if len(seen) >= budget:
+            log.info("%s: stopped after reading %d releases", target, len(seen))
             break
-    return _release.pick_newest(seen, selection)
+        if any(selection.accepts(r) and _release.usable(target, r) for r in releases):
+            break
+    return _release.pick_newest(_release.plausible(target, seen), selection)
 
 
-def _parse_page(page: _http.HttpResponse) -> list[_release.Release]:
+def _parse_page(page: _http.HttpResponse, limit: int) -> list[_release.Release]:
     what = "a list of GitHub release objects"
     releases = []
-    for item in page.json_list(what):
+    for item in page.json_items(what, limit):
         if not isinstance(item, dict) or not isinstance(item.get("tag_name"), str):
             raise CheckError(f"{page.url}: expected {what}, got an entry without a tag_name")
         name = item.get("name")

@@ -67,6 +67,8 @@ def get_latest(
         headers=headers,
         max_pages=max_pages,
         what=WHAT,
+        max_items=max_pages * PAGE_SIZE,
+        base=api_url,
     )
     releases = _release.plausible(
         target, (_as_release(target, item) for item in items if _published(item))

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Optional
 from urllib.parse import quote
@@ -29,8 +30,9 @@ import attrs
 
 from tests.httpserver import FakeServer, Reply, Request
 
-#: Epoch seconds the fake reports as the quota reset time (2030-01-01).
-RESET_AT = 1893456000
+#: Epoch seconds the fake reports as the quota reset time: an hour after the tests start
+#: (the client counts a reset more than a day away as a day away).
+RESET_AT = int(time.time()) + 3600
 
 
 @attrs.define
