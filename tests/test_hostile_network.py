@@ -32,12 +32,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def make_manager(tmp_path: Path) -> Iterator[Any]:
-    """Builds Managers on a fresh data folder; closes them after the test."""
+    """Builds Managers on a fresh data folder; closes them after the test.
+
+    Checks without ``current`` get ``1.0``: release checks need the installed version.
+    """
     made: list[Manager] = []
 
     def make(checks: Mapping[str, Any], **settings: Any) -> Manager:
+        installed = {name: {"current": "1.0", **check} for name, check in checks.items()}
         manager = Manager(
-            {"check_overlay_url": None, "checks": dict(checks), **settings},
+            {"check_overlay_url": None, "checks": installed, **settings},
             data_folder=tmp_path / "data",
             load_entrypoints=False,
         )
@@ -134,6 +138,7 @@ _CHILD = textwrap.dedent(
                     "user": "o", "repo": "r"},
         "gitlab": {"type": "gitlab_release", "project": "p", "api_url": url + "/gl"},
     }
+    checks = {name: {**check, "current": "1.0"} for name, check in checks.items()}
     started = time.monotonic()
     with Manager({"check_overlay_url": None, "checks": checks, "timeout": 30},
                  data_folder=folder, load_entrypoints=False) as manager:
@@ -196,7 +201,7 @@ def test_absurd_rate_limit_reset_blocks_a_host_for_at_most_a_day(
     now = [1_800_000_000.0]
     path = "/api/repos/o/r/releases"
     hostile_server.add(path, hostile.answer('{"message": "slow down"}', status, headers))
-    check = {"user": "o", "repo": "r", "api_url": hostile_server.url + "/api"}
+    check = {"user": "o", "repo": "r", "api_url": hostile_server.url + "/api", "current": "1.0"}
     with HttpClient(timeout=(2, 2), clock=lambda: now[0]) as http:
         with pytest.raises(RateLimitCheckError) as caught:
             github_release.get_latest("tool", check, credentials={"github": "t"}, http=http)
