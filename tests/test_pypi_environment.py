@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from softwareupdate_core.version_checks._pypi_environment import TargetEnvironme
 from softwareupdate_core.version_checks._pypi_evaluate import evaluate
 from tests.fakes.pypi import FakeFile, FakeIndex, mount_index
 from tests.httpserver import FakeServer
+from tests.venvtools import other_pythons
 from tests.wheels import build_wheel
 
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="uses a /bin/sh wrapper script")
@@ -57,23 +57,14 @@ class Target:
 
 
 def older_python() -> str:
-    """An installed older Python (3.9 first, as in the issue; its real path), else this one."""
-    for minor in range(9, sys.version_info[1]):
-        name = shutil.which(f"python3.{minor}")
-        if name is None:
-            continue
-        try:
-            found = subprocess.run(
-                [name, "-c", "import sys, ensurepip, venv; print(sys.executable)"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if found.returncode == 0 and found.stdout.strip():
-            return found.stdout.strip()
-    return sys.executable
+    """An installed older Python (3.9 first, as in the issue), else this one."""
+    older = [p for p in other_pythons() if _minor(p) < sys.version_info[1]]
+    return older[0] if older else sys.executable
+
+
+def _minor(python: str) -> int:
+    match = re.search(r"python3\.(\d+)", Path(python).name)
+    return int(match.group(1)) if match else sys.version_info[1]
 
 
 @pytest.fixture(scope="module")

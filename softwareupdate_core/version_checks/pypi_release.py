@@ -25,6 +25,7 @@ project the index does not know is the error "<package> is not on <index>".
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import re
 from collections.abc import Mapping
@@ -136,7 +137,10 @@ def _environments(kwargs: Mapping[str, Any]) -> TargetEnvironments:
 
 def installed_version(package: str) -> Optional[str]:
     """The version of ``package`` installed for the running interpreter, or None."""
-    return TargetEnvironments().running().installed_version(package)
+    try:
+        return importlib.metadata.version(package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
 
 
 def _information(
