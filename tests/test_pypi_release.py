@@ -314,8 +314,8 @@ def test_unknown_package_is_named(server: FakeServer, http: HttpClient) -> None:
         (Reply(200, "[]", {"Content-Type": JSON_TYPE}), "got a JSON list"),
         (
             Reply(200, '{"name": "demo", "meta": {}}', {"Content-Type": JSON_TYPE}),
-            "expected a PEP 691 project page with a 'files' list, got a JSON object with meta, "
-            "name",
+            "expected a PEP 691 project page with a 'files' list, got a JSON object with keys "
+            "'meta', 'name'",
         ),
         (
             Reply(200, '<a href="/login">Log in</a>', {"Content-Type": "text/html"}),

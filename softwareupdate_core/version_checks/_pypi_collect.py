@@ -79,10 +79,11 @@ def parse_json(url: str, response: HttpResponse) -> tuple[IndexFile, ...]:
     data = response.json_object("a PEP 691 project page")
     files = data.get("files")
     if not isinstance(files, list):
-        keys = ", ".join(sorted(map(str, data))[:8]) or "no keys"
+        # remote text: repr() keeps control characters out of messages
+        keys = ", ".join(repr(k[:40]) for k in sorted(map(str, data))[:8])
         raise CheckError(
             f"{url}: expected a PEP 691 project page with a 'files' list, "
-            f"got a JSON object with {keys}"
+            f"got a JSON object with {'keys ' + keys if keys else 'no keys'}"
         )
     found = []
     for entry in files:

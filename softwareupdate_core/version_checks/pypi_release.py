@@ -92,9 +92,10 @@ def get_latest(
     index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
     # an index has no channels: only prerelease and the comparison keys apply
     selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    environment = target_environment(target, check, kwargs)
-    current = optional_text(target, check, "current") or environment.installed_version(package)
+    configured_current = optional_text(target, check, "current")
     require_online(target, check, online, "pypi_release")
+    environment = target_environment(target, check, kwargs)
+    current = configured_current or environment.installed_version(package)
 
     project = canonicalize_name(package)
     page = fetch_project(_http.client_from(kwargs), index_url, project)
