@@ -287,3 +287,21 @@ def test_recorded_pages_agree_with_pip_index_versions(
         str(v) for v in evaluate(page.files, project, environment).versions if not v.is_prerelease
     }
     assert ours == pip_versions(target, project, index)
+
+
+@POSIX_ONLY
+def test_a_corrupt_environments_file_is_set_aside_and_rebuilt(
+    target: Target, tmp_path: Path
+) -> None:
+    """A damaged python_environments.json costs one new probe, never a failed check."""
+    wrapper, runs = counting_wrapper(tmp_path, target.python)
+    path = tmp_path / "data" / "python_environments.json"
+    path.parent.mkdir()
+    path.write_text("{not json")
+    environment = TargetEnvironments(path).for_python(str(wrapper))
+    assert environment.version[:2] == target.version
+    assert environment.installed_version("demo-pkg") == "1.0"
+    assert len(runs.read_text().splitlines()) == 1
+    assert list(path.parent.glob("python_environments.json.corrupt-*"))
+    again = TargetEnvironments(path).for_python(str(wrapper))
+    assert again == environment and len(runs.read_text().splitlines()) == 1

@@ -484,3 +484,13 @@ def test_recorded_aiohttp_versions_are_the_ones_pip_finds(http: HttpClient, form
     found = evaluate(page.files, "aiohttp", LINUX_39)
     assert sorted(map(str, found.versions)) == ["2.0.5", "2.0.6.post1", "2.0.7"]
     assert dict(found.left_out)["yanked"] == 7
+
+
+def test_json_entry_without_filename_uses_its_url(server: FakeServer, http: HttpClient) -> None:
+    """A PEP 691 file entry without ``filename`` is named by its URL's last path part."""
+    body = (
+        '{"files": [{"url": "https://x.test/p/demo-3.0.tar.gz#sha256=00", "hashes": {}},'
+        ' {"filename": "demo-2.0.tar.gz", "url": "https://x.test/p/other", "hashes": {}}]}'
+    )
+    server.route("/simple/demo/", Reply(200, body, {"Content-Type": JSON_TYPE}))
+    assert run(f"{server.url}/simple", http)[0].remote.value == "3.0"
