@@ -56,11 +56,19 @@ def status_words(status: TargetStatus) -> str:
     if status.error and not status.stale:
         words = ERROR_WORDS.get(status.error, status.error)
         detail = f": {status.error_message}" if status.error_message else ""
+        if status.error == "check":  # "Check failed (the check failed)" says it twice
+            return f"Check failed{detail}"
         return f"Check failed ({words}){detail}"
     if status.update_available:
         if status.update_possible:
             return "Update available"
         return "Update available (manual)"
+    info = status.information
+    if info is not None:
+        # a check may name why there is no version, e.g. "not installed", "no stable release"
+        for ref in (info.local, info.remote):
+            if ref.value is None and ref.name:
+                return ref.name[:1].upper() + ref.name[1:]
     return "Up to date"
 
 

@@ -5,7 +5,8 @@ provided by plugins through ``softwareupdate_check_config`` -> check overlays (f
 that exist) -> the user's ``checks`` section -> the persisted per-target state (tracked
 ``current``, channel choice).
 The global ``pip_command`` and ``plugin_folder`` settings are filled into every check that
-lacks its own, and ``max_pages`` into every release-list check (:data:`PAGED_TYPES`), so
+lacks its own, ``max_pages`` into every release-list check (:data:`PAGED_TYPES`) and
+``index_url`` into every package-index check (:data:`INDEX_TYPES`), so
 updaters and checks only read the check config. Each merged config is then validated like
 the user's ``checks`` entries; one that fails is that target's error, never the round's.
 
@@ -42,6 +43,7 @@ from .exceptions import (
     UnknownCheckType,
     error_code,
 )
+from .memo import Memo
 from .models import (
     CheckReport,
     ReleaseChannel,
@@ -74,6 +76,8 @@ CURRENT_TRACKING_TYPES = COMMIT_TYPES | LEARNING_TYPES
 #: Check types that page through a release list and read ``max_pages``: the global setting
 #: is filled into these only, so other targets' configs (and cache digests) stay as written.
 PAGED_TYPES = frozenset({"github_release", "forgejo_release", "codeberg_release", "gitlab_release"})
+#: Check types that read a package index's ``index_url``: the global setting is filled in.
+INDEX_TYPES = frozenset({"pypi_release"})
 
 
 @attrs.frozen
@@ -205,6 +209,7 @@ class CheckRunner:
         self._accepted: dict[str, Optional[frozenset[str]]] = {}
         #: Targets already warned about a misspelt ``commitish`` (one warning per target).
         self._misspelt_warned: set[str] = set()
+        self._memo = Memo()
 
     # -- configuration ------------------------------------------------------------------
     def set_guard(self, guard: Callable[[], Optional[str]]) -> None:
@@ -288,6 +293,8 @@ class CheckRunner:
                 cfg["plugin_folder"] = settings.plugin_folder
             if "max_pages" not in cfg and cfg["type"] in PAGED_TYPES:
                 cfg["max_pages"] = settings.max_pages
+            if settings.index_url is not None and cfg["type"] in INDEX_TYPES:
+                cfg.setdefault("index_url", settings.index_url)
             try:
                 # plugin, overlay and host configs get the check the user's entries got
                 cfg = validate_check(name, cfg, source=_origin(name, owners))
@@ -482,6 +489,8 @@ class CheckRunner:
         offered = {
             "credentials": ctx.settings.credentials_for_checks(),
             "http": ctx.http,
+            "memo": self._memo,
+            "data_folder": ctx.data_folder,
         }
         kwargs = pick_keywords(
             {**offered, "online": online}, self._accepts(str(check["type"]), function)

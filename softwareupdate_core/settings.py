@@ -292,6 +292,8 @@ class Settings:
     stale_limit: int = 10080
     #: Most pages of a paginated release list to read.
     max_pages: int = 10
+    #: The package index of ``pypi_release`` checks without their own ``index_url``.
+    index_url: Optional[str] = None
     #: Oldest Python and pip an update round accepts.
     minimum_python: str = "3.7"
     minimum_pip: str = "19.0"
@@ -444,6 +446,7 @@ _OTHER_KEYS = (
     "restart_commands",
     "timeout",
     "plugin_folder",
+    "index_url",
     # OctoPrint's older names for the restart commands, read into restart_commands
     "octoprint_restart_command",
     "environment_restart_command",
@@ -488,6 +491,7 @@ def _parse_section(data: Any, checker: _Checker, restart_defaults: RestartComman
         restart_commands=_parse_restart(checker, section, restart_defaults),
         timeout=_parse_timeout(checker, section.get("timeout")),
         plugin_folder=checker.optional_str("plugin_folder", section.get("plugin_folder")),
+        index_url=checker.optional_str("index_url", section.get("index_url")),
         extra={str(k): v for k, v in section.items() if k not in _KNOWN_KEYS},
         source=checker.source,
         **values,

@@ -435,10 +435,11 @@ def test_round_emits_started_progress_and_finished(h: Harness) -> None:
 
 
 def test_checkers_get_only_keywords_they_accept(h: Harness) -> None:
-    """A checker with **kwargs gets http and credentials; a legacy signature gets neither."""
+    """A checker with **kwargs gets http, credentials, the memo and data folder; a legacy
+    signature gets none of them."""
     report = h.manager({"new": fake(), "old": {"type": "legacy"}}).check()
     assert report.targets["old"].error is None and report.targets["old"].update_available
-    assert set(h.fakes.kwargs["new"]) == {"http"}
+    assert set(h.fakes.kwargs["new"]) == {"http", "memo", "data_folder"}
     assert h.fakes.kwargs["old"] == {"online": True}
 
 

@@ -97,3 +97,39 @@ def make_venv(path: Path) -> Venv:
     outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib, "_outer_site_packages.pth").write_text("\n".join(sorted(outer)) + "\n")
     return venv
+
+
+def other_pythons() -> list[str]:
+    """Installed CPython 3.9+ interpreters other than this one (real paths), oldest first.
+
+    Looks on PATH (``python3.N``) and in pyenv's versions folder, whose shims refuse to run
+    versions that are not selected; each candidate must run and have ``venv``/``ensurepip``.
+    """
+    import glob
+    import os
+
+    pyenv = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    found: list[str] = []
+    for minor in range(9, 20):
+        if minor == sys.version_info[1]:
+            continue
+        names = [shutil.which(f"python3.{minor}")]
+        names += sorted(
+            glob.glob(os.path.join(pyenv, "versions", f"3.{minor}.*", "bin", f"python3.{minor}"))
+        )
+        for name in names:
+            if name is None:
+                continue
+            try:
+                probe = subprocess.run(
+                    [name, "-c", "import sys, ensurepip, venv; print(sys.executable)"],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            if probe.returncode == 0 and probe.stdout.strip():
+                found.append(probe.stdout.strip())
+                break
+    return found

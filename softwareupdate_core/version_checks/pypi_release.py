@@ -1,14 +1,26 @@
-"""Version check ``pypi_release``: the newest installable release of a package on an index.
+"""Version check ``pypi_release``: the newest release pip would install from a package index.
 
-Config keys: ``package`` (mandatory); ``current`` (default: the installed distribution's
-version, unknown if it is not installed); ``prerelease`` (default false); ``release_compare``
-(default ``python``, with ``custom_compare`` for ``custom``); ``force_base``; ``index_url``
-(a PEP 691 JSON simple API, default ``https://pypi.org/simple``); ``unpublished_ok``
-(default false): when the index does not know the package, report it as current with a note
-instead of failing (the built-in default uses it for this library's own check).
+Config keys: ``package`` (mandatory); ``current`` (default: the version installed in the
+target environment); ``prerelease`` (default false); ``release_compare`` (default
+``python``, with ``custom_compare`` for ``custom``); ``force_base``; ``index_url`` (a PEP 691
+JSON or PEP 503 HTML simple index; default the global ``index_url`` setting, else
+``https://pypi.org/simple``); ``pip_command`` (its own or the global one: whose environment
+counts); ``unpublished_ok`` (default false): when the index does not know the package, report
+it as current with a note instead of failing (the built-in default uses it for this library's
+own check).
 
-A release counts when one of its files is not yanked and its ``requires-python`` admits the
-running interpreter, as pip would see it. Offline it raises :class:`CannotCheckOffline`.
+The check sees the index as pip would in the target environment: the interpreter of
+``pip_command`` when there is one, else the running interpreter (see
+:mod:`._pypi_environment`). A version counts when one of its files is installable there
+(:mod:`._pypi_evaluate`); the page is read as JSON or HTML by its content type
+(:mod:`._pypi_collect`). Collect, evaluate, choose: the three steps live in those modules and
+:func:`get_latest` picks the newest. Offline it raises :class:`CannotCheckOffline`.
+
+What a user sees: a package that is not installed in the target environment is "not
+installed" (and never offered as an update); a project with only pre-releases, with
+``prerelease`` off, has "no stable release"; a project without any file installable in that
+environment has "no installable release", with a note counting what was left out and why; a
+project the index does not know is the error "<package> is not on <index>".
 """
 
 from __future__ import annotations
@@ -16,25 +28,47 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import re
-import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Optional
 
 import attrs
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from .. import http as _http
-from ..exceptions import CheckError, ConfigurationInvalid
+from .. import versions as _versions
+from ..exceptions import CheckError, ConfigurationInvalid, UpdateError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _release
-from ._checkconfig import http_url, key_path, optional_text, require_online, required_text, text_or
+from ._checkconfig import http_url, key_path, optional_text, require_online, required_text
+from ._pypi_collect import ACCEPT, JSON_TYPE, fetch_project
+from ._pypi_environment import ENVIRONMENTS_FILE, TargetEnvironment, TargetEnvironments
+from ._pypi_evaluate import Evaluation, evaluate
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "ACCEPT",
+    "DEFAULT_INDEX_URL",
+    "JSON_TYPE",
+    "NOT_INSTALLED",
+    "NO_INSTALLABLE_RELEASE",
+    "NO_STABLE_RELEASE",
+    "get_latest",
+    "installed_version",
+    "target_environment",
+]
+
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+#: The local version's name when the package is not installed in the target environment.
+NOT_INSTALLED = "not installed"
+#: The remote version's name when only pre-releases are installable and they are not wanted.
+NO_STABLE_RELEASE = "no stable release"
+#: The remote version's name when no file of the project installs in the target environment.
+NO_INSTALLABLE_RELEASE = "no installable release"
+#: Key of the per-Manager memo that holds the target environments.
+MEMO_KEY = "pypi_release.environments"
 #: PEP 508 project names.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -46,38 +80,112 @@ def get_latest(
     credentials: Optional[Mapping[str, Any]] = None,
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
-    """Compare the local version with the newest installable release on the index."""
+    """Compare the installed version with the newest release pip would install.
+
+    Keywords a round passes: ``http`` (the HttpClient), ``memo`` (the Manager's memo, where
+    target environments are kept) and ``data_folder`` (where they are remembered).
+    """
     package = required_text(target, check, "package").strip()
     if not _NAME.match(package):
         raise ConfigurationInvalid("expected a package name", key=key_path(target, "package"))
-    index_url = http_url(
-        target, "index_url", text_or(target, check, "index_url", DEFAULT_INDEX_URL)
-    )
+    configured = optional_text(target, check, "index_url")
+    index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
     # an index has no channels: only prerelease and the comparison keys apply
     selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    current = optional_text(target, check, "current") or installed_version(package)
+    configured_current = optional_text(target, check, "current")
     require_online(target, check, online, "pypi_release")
+    environment = target_environment(target, check, kwargs)
+    current = configured_current or environment.installed_version(package)
 
-    url = f"{index_url}/{canonicalize_name(package)}/"
-    response = _http.client_from(kwargs).request(
-        "GET", url, headers={"Accept": JSON_TYPE}, conditional=True, ok_statuses=(404,)
-    )
-    if response.status == 404:
+    project = canonicalize_name(package)
+    page = fetch_project(_http.client_from(kwargs), index_url, project)
+    if page is None:
         if check.get("unpublished_ok") is True:
             return _unpublished(package, current, index_url), True
-        raise CheckError(f"{target}: package {package!r} is not on the index {index_url}")
-    if "html" in response.headers.get("Content-Type", "").lower():
-        raise CheckError(
-            f"{target}: {index_url} answered with an HTML page, not the PEP 691 JSON API"
+        raise CheckError(f"{package} is not on {index_url}")
+    found = evaluate(page.files, project, environment)
+    return _information(package, current, found, selection, environment, index_url)
+
+
+def target_environment(
+    target: str, check: Mapping[str, Any], kwargs: Mapping[str, Any]
+) -> TargetEnvironment:
+    """The environment pip installs the package into: ``pip_command``'s, else this one."""
+    environments = _environments(kwargs)
+    configured = check.get("pip_command")
+    if configured is None or configured == "" or configured == []:
+        return environments.running()
+    from ..updaters.pip import python_for
+
+    try:
+        python = python_for(check)
+    except UpdateError as exc:
+        raise ConfigurationInvalid(str(exc), key=key_path(target, "pip_command")) from None
+    return environments.for_python(python)
+
+
+def _environments(kwargs: Mapping[str, Any]) -> TargetEnvironments:
+    """The Manager's memo of environments, or a fresh one for a direct caller."""
+    folder = kwargs.get("data_folder")
+    path = Path(folder) / ENVIRONMENTS_FILE if folder else None
+    memo = kwargs.get("memo")
+    if memo is not None and callable(getattr(memo, "get_or_create", None)):
+        found = memo.get_or_create(MEMO_KEY, lambda: TargetEnvironments(path))
+        if isinstance(found, TargetEnvironments):
+            return found
+    return TargetEnvironments(path)
+
+
+def installed_version(package: str) -> Optional[str]:
+    """The version of ``package`` installed for the running interpreter, or None."""
+    try:
+        return importlib.metadata.version(package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def _information(
+    package: str,
+    current: Optional[str],
+    found: Evaluation,
+    selection: _release.ReleaseSelection,
+    environment: TargetEnvironment,
+    index_url: str,
+) -> tuple[VersionInformation, bool]:
+    """The check's answer from the installable versions."""
+    newest = sorted(found.versions, reverse=True)
+    latest: Optional[Version] = next(
+        (v for v in newest if selection.prerelease or not v.is_prerelease), None
+    )
+    notes: list[str] = []
+    if latest is not None:
+        value = str(latest)
+        remote = RemoteRef(name=value, value=value)
+    elif newest:
+        remote = RemoteRef(name=NO_STABLE_RELEASE, value=None)
+        notes.append(
+            f"{package} has only pre-releases (the newest is {newest[0]}); "
+            "set prerelease: true to be offered them"
         )
-    data = response.json_object("a PEP 691 project page")
-    found = installable_versions(target, package, data)
-    candidates = [
-        _release.Release(tag=display, name=display, prerelease=version.is_prerelease)
-        for version, display in sorted(found.items(), reverse=True)
-    ]
-    latest = next((r for r in candidates if selection.accepts(r)), None)
-    return _release.information(current, latest, selection)
+    else:
+        remote = RemoteRef(name=NO_INSTALLABLE_RELEASE, value=None)
+        notes.append(
+            f"no file of {package} on {index_url} installs in {environment.describe()} "
+            f"({found.summary()})"
+        )
+    if current is None:
+        local = VersionRef(name=NOT_INSTALLED, value=None)
+        # nothing is installed, so nothing is updated: the target is not offered an update
+        return VersionInformation(local=local, remote=remote, notes=tuple(notes)), True
+    local = VersionRef(name=current, value=current)
+    is_current = remote.value is None or _versions.is_current(
+        current,
+        remote.value,
+        compare=selection.compare,
+        force_base=selection.force_base,
+        custom=selection.custom,
+    )
+    return VersionInformation(local=local, remote=remote, notes=tuple(notes)), is_current
 
 
 def _unpublished(package: str, current: Optional[str], index_url: str) -> VersionInformation:
@@ -87,78 +195,3 @@ def _unpublished(package: str, current: Optional[str], index_url: str) -> Versio
         remote=RemoteRef(current, current),
         notes=(f"{package} is not published on {index_url}",),
     )
-
-
-def installed_version(package: str) -> Optional[str]:
-    """The version of the installed distribution ``package``, or None if it is not installed."""
-    try:
-        return importlib.metadata.version(package)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return None
-
-
-def installable_versions(target: str, package: str, data: Mapping[str, Any]) -> dict[Version, str]:
-    """The versions with a usable file: not yanked, ``requires-python`` admits this Python.
-
-    When the page lists ``versions`` (API 1.1), only those count and keep their spelling;
-    files are matched to versions by their sdist or wheel file names.
-    """
-    files = data.get("files")
-    if not isinstance(files, list):
-        raise CheckError(f"{target}: the index page of {package!r} has no 'files' list")
-    listed = _listed_versions(data.get("versions"))
-    project = canonicalize_name(package)
-    python = "{}.{}.{}".format(*sys.version_info[:3])
-    found: dict[Version, str] = {}
-    for entry in files:
-        if not isinstance(entry, Mapping) or entry.get("yanked"):
-            continue
-        version = _file_version(entry.get("filename"), project)
-        if version is None or not _admits(entry.get("requires-python"), python):
-            continue
-        if listed is None:
-            found.setdefault(version, str(version))
-        elif version in listed:
-            found.setdefault(version, listed[version])
-    return found
-
-
-def _listed_versions(value: object) -> Optional[dict[Version, str]]:
-    if not isinstance(value, list):
-        return None
-    listed: dict[Version, str] = {}
-    for text in value:
-        if not isinstance(text, str):
-            continue
-        try:
-            listed.setdefault(Version(text), text)
-        except InvalidVersion:
-            continue
-    return listed
-
-
-def _file_version(filename: object, project: str) -> Optional[Version]:
-    """The version in an sdist or wheel file name of ``project``; None for anything else."""
-    if not isinstance(filename, str):
-        return None
-    try:
-        if filename.endswith(".whl"):
-            name, version, _build, _tags = parse_wheel_filename(filename)
-        elif filename.endswith((".tar.gz", ".zip")):
-            name, version = parse_sdist_filename(filename)
-        else:
-            return None
-    except ValueError:  # InvalidWheelFilename, InvalidSdistFilename, InvalidVersion
-        return None
-    return version if name == project else None
-
-
-def _admits(requires_python: object, python: str) -> bool:
-    """Whether a file's ``requires-python`` admits ``python`` (pip ignores invalid ones too)."""
-    if not isinstance(requires_python, str) or not requires_python.strip():
-        return True
-    try:
-        return SpecifierSet(requires_python).contains(python, prereleases=True)
-    except InvalidSpecifier:
-        log.debug("ignoring invalid requires-python %r", requires_python)
-        return True
