@@ -90,7 +90,7 @@ def test_index_and_api_url_passwords_stay_out_of_reports_notes_and_cache(
     report = json.loads(outputs[2])["information"]
     # the texts are there, only their secrets are gone
     assert "not published on http://***@" in outputs[0]
-    assert "is not on the index http://***@" in report["missing"]["errorMessage"]
+    assert "nothere is not on http://***@" in report["missing"]["errorMessage"]
     assert "refusing to send the GitHub token outside http://***@" in report["gh"]["errorMessage"]
     assert report["pub"]["information"]["remote"]["name"] == "99.0"
     assert (tmp_path / "data" / "version_cache.json").exists()
