@@ -13,6 +13,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import events
+    from .config.settings import Settings
     from .hookspecs import hookimpl
     from .manager import Manager
     from .models import (
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
         VersionInformation,
         VersionRef,
     )
-    from .settings import Settings
 
 _LAZY = {
     "hookimpl": "hookspecs",

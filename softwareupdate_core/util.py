@@ -24,9 +24,9 @@ from typing import IO, Any, Callable, Optional, Union
 
 import attrs
 
-from ._filelock import file_error_cause, open_lock_file, try_lock, unlock
 from .exceptions import FileWriteError, ScriptError, SoftwareUpdateError
 from .redact import redact_urls
+from .store.documents import file_error_cause, open_lock_file, try_lock, unlock
 
 #: ``log_cb(lines, prefix=None, stream=None)`` as the updaters call it.
 LogCallback = Callable[..., None]

@@ -1,4 +1,4 @@
-"""Tests for softwareupdate_core.settings: defaults, loading, validation messages, secrecy."""
+"""Tests for softwareupdate_core.config.settings: defaults, loading, validation messages, secrecy."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from softwareupdate_core.exceptions import ConfigurationInvalid
-from softwareupdate_core.manager import Manager
-from softwareupdate_core.settings import (
+from softwareupdate_core.config.settings import (
     Credentials,
     RestartCommands,
     Settings,
@@ -20,6 +18,8 @@ from softwareupdate_core.settings import (
     parse_document,
     validate_check,
 )
+from softwareupdate_core.exceptions import ConfigurationInvalid
+from softwareupdate_core.manager import Manager
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -496,7 +496,7 @@ def test_item20_whole_config_gets_octoprint_1_11_8_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """issue 9 item 20: octoprint (as 1.11.8 ships it) when installed; pip only when named."""
-    import softwareupdate_core.settings as settings_module
+    import softwareupdate_core.config.settings as settings_module
 
     installed = {"OctoPrint": "1.11.8"}
     monkeypatch.setattr(settings_module, "_installed_version", installed.get)

@@ -9,7 +9,7 @@ import pytest
 
 from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import SoftwareUpdateError
-from softwareupdate_core.state import StateStore, TargetState
+from softwareupdate_core.store.state import StateStore, TargetState
 from softwareupdate_core.util import locked_file
 from tests.racing import WAIT_FOR_GO, race
 

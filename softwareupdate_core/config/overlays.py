@@ -26,10 +26,10 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .cache import read_document, write_document
-from .exceptions import NetworkError, SoftwareUpdateError
-from .http import HttpClient
-from .remote_values import clean_text
+from ..exceptions import NetworkError, SoftwareUpdateError
+from ..http import HttpClient
+from ..remote_values import clean_text
+from ..store.version_cache import read_document, write_document
 from .settings import validate_check
 
 log = logging.getLogger(__name__)

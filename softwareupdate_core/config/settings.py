@@ -16,9 +16,9 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from .exceptions import CheckError, ConfigurationInvalid
-from .redact import is_secret_key, redact_text, redacted_repr
-from .versions import parse_version
+from ..exceptions import CheckError, ConfigurationInvalid
+from ..redact import is_secret_key, redact_text, redacted_repr
+from ..versions import parse_version
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
 DEFAULT_HOST_TARGET = "octoprint"

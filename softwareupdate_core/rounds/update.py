@@ -28,10 +28,22 @@ from typing import Any, Callable, Optional
 import attrs
 from packaging.version import InvalidVersion, Version
 
-from . import events
-from .checking import CURRENT_TRACKING_TYPES, CheckRunner
-from .context import Context
-from .exceptions import ConfigurationInvalid, SoftwareUpdateError
+from .. import events
+from ..context import Context
+from ..exceptions import ConfigurationInvalid, SoftwareUpdateError
+from ..models import CheckReport, TargetStatus, UpdateLogEntry, UpdateReport, UpdateResult
+from ..protocols import host_answer
+from ..redact import redact_urls
+from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
+from ..updaters import select_method
+from ..util import (
+    accepted_keywords,
+    inherited_by_commands,
+    pick_keywords,
+    render_command,
+    run_command,
+)
+from .check import CURRENT_TRACKING_TYPES, CheckRunner
 from .guards import (
     LOCK_FILE_NAME,
     UpdateLock,
@@ -42,19 +54,7 @@ from .guards import (
     storage_folders,
     throttled_reason,
 )
-from .models import CheckReport, TargetStatus, UpdateLogEntry, UpdateReport, UpdateResult
-from .protocols import host_answer
-from .redact import redact_urls
 from .restart import perform_restart, restart_kind, strongest
-from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
-from .updaters import select_method
-from .util import (
-    accepted_keywords,
-    inherited_by_commands,
-    pick_keywords,
-    render_command,
-    run_command,
-)
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:  # requests is imported on the first request: a warm round never needs it
     import requests
     from requests.structures import CaseInsensitiveDict
-from .exceptions import ApiCheckError, CheckError, NetworkError, RateLimitCheckError
+from ..exceptions import ApiCheckError, CheckError, NetworkError, RateLimitCheckError
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +364,7 @@ class RequestStats:
 def _new_session(pool_size: int) -> requests.Session:
     import requests
 
-    from ._deadline import DeadlineAdapter
+    from .deadline import DeadlineAdapter
 
     session = requests.Session()
     adapter = DeadlineAdapter(pool_connections=32, pool_maxsize=pool_size)
@@ -618,7 +618,7 @@ class HttpClient:
             self.stats.sent += 1
         import requests
 
-        from ._deadline import Deadline, DeadlineTimeout
+        from .deadline import Deadline, DeadlineTimeout
 
         deadline = Deadline(connect + read)
         late = NetworkError(

@@ -24,9 +24,30 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from . import events
-from ._channels import commitish_value, misspelt_commitish, populate_release_check
-from .cache import (
+from .. import events
+from ..config.overlays import OVERLAYS_FILE, OverlaySource
+from ..config.settings import validate_check
+from ..context import Context, no_events
+from ..exceptions import (
+    CheckError,
+    ConfigurationInvalid,
+    SoftwareUpdateError,
+    UnknownCheckType,
+    error_code,
+)
+from ..memo import Memo
+from ..models import (
+    CheckReport,
+    ReleaseChannel,
+    ReleaseChannels,
+    TargetStatus,
+    VersionInformation,
+    VersionRef,
+)
+from ..plugins import collect
+from ..protocols import host_call
+from ..store.state import STATE_FILE, StateStore, TargetState
+from ..store.version_cache import (
     VALIDATORS_FILE,
     VERSION_CACHE_FILE,
     CacheEntry,
@@ -35,30 +56,9 @@ from .cache import (
     VersionCache,
     config_hash,
 )
-from .context import Context, no_events
-from .exceptions import (
-    CheckError,
-    ConfigurationInvalid,
-    SoftwareUpdateError,
-    UnknownCheckType,
-    error_code,
-)
-from .memo import Memo
-from .models import (
-    CheckReport,
-    ReleaseChannel,
-    ReleaseChannels,
-    TargetStatus,
-    VersionInformation,
-    VersionRef,
-)
-from .overlays import OVERLAYS_FILE, OverlaySource
-from .plugins import collect
-from .protocols import host_call
-from .settings import validate_check
-from .state import STATE_FILE, StateStore, TargetState
-from .updaters import select_method
-from .util import accepted_keywords, fill_placeholders, pick_keywords
+from ..updaters import select_method
+from ..util import accepted_keywords, fill_placeholders, pick_keywords
+from ..version_checks._channels import commitish_value, misspelt_commitish, populate_release_check
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import stat
 import sys
 from pathlib import Path
 
-from .exceptions import SoftwareUpdateError
+from ..exceptions import SoftwareUpdateError
 
 #: Links are never followed, and opening a FIFO planted in its place must not block.
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)

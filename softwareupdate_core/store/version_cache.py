@@ -20,11 +20,11 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .exceptions import SoftwareUpdateError
-from .http import StoredAnswer
-from .models import RemoteRef, VersionInformation, VersionRef
-from .redact import redact_text
-from .util import atomic_write, locked_file, read_only_folder
+from ..exceptions import SoftwareUpdateError
+from ..http import StoredAnswer
+from ..models import RemoteRef, VersionInformation, VersionRef
+from ..redact import redact_text
+from ..util import atomic_write, locked_file, read_only_folder
 
 log = logging.getLogger(__name__)
 
