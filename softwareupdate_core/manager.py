@@ -17,7 +17,7 @@ from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink
 from .rounds.check import CheckRunner
 from .rounds.update import UpdateRunner
-from .util import read_only_folder, remove_stale_temp_files
+from .store.documents import read_only_folder, remove_stale_temp_files
 
 if TYPE_CHECKING:
     import requests

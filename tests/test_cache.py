@@ -10,10 +10,10 @@ import pytest
 
 from softwareupdate_core import Manager
 from softwareupdate_core.http import StoredAnswer
+from softwareupdate_core.http.conditional import PersistentValidatorStore
 from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
 from softwareupdate_core.store.version_cache import (
     CacheEntry,
-    PersistentValidatorStore,
     VersionCache,
     config_hash,
 )

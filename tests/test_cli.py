@@ -104,7 +104,9 @@ def test_warm_cache_check_imports_no_http_machinery(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys
-        from softwareupdate_core.store.version_cache import VersionCache, CacheEntry, VERSION_CACHE_FILE
+        from softwareupdate_core.store.version_cache import (
+            VersionCache, CacheEntry, VERSION_CACHE_FILE
+        )
         from softwareupdate_core.models import VersionInformation, VersionRef, RemoteRef
         from softwareupdate_core.config.settings import Settings
         from softwareupdate_core.store.version_cache import config_hash

@@ -1,4 +1,4 @@
-"""Tests for softwareupdate_core.config.settings: defaults, loading, validation messages, secrecy."""
+"""Tests for the settings: defaults, loading, validation messages, secrecy."""
 
 from __future__ import annotations
 

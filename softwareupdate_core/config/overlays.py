@@ -29,7 +29,7 @@ import attrs
 from ..exceptions import NetworkError, SoftwareUpdateError
 from ..http import HttpClient
 from ..remote_values import clean_text
-from ..store.version_cache import read_document, write_document
+from ..store.documents import read_document, write_document
 from .settings import validate_check
 
 log = logging.getLogger(__name__)

@@ -12,17 +12,13 @@ from .client import (
     MAX_REDIRECTS,
     USER_AGENT,
     HttpClient,
-    HttpResponse,
-    MemoryValidatorStore,
-    RateLimit,
     RequestKey,
     RequestStats,
-    StoredAnswer,
-    ValidatorStore,
     client_from,
-    host_of,
-    parse_link_header,
 )
+from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
+from .ratelimit import RateLimit
+from .response import HttpResponse, host_of, parse_link_header
 
 __all__ = [
     "MAX_BODY",

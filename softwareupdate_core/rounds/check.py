@@ -35,6 +35,7 @@ from ..exceptions import (
     UnknownCheckType,
     error_code,
 )
+from ..http.conditional import VALIDATORS_FILE, PersistentValidatorStore
 from ..memo import Memo
 from ..models import (
     CheckReport,
@@ -48,11 +49,9 @@ from ..plugins import collect
 from ..protocols import host_call
 from ..store.state import STATE_FILE, StateStore, TargetState
 from ..store.version_cache import (
-    VALIDATORS_FILE,
     VERSION_CACHE_FILE,
     CacheEntry,
     ConfigDigests,
-    PersistentValidatorStore,
     VersionCache,
     config_hash,
 )
