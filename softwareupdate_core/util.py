@@ -233,22 +233,6 @@ def _kill(process: subprocess.Popen[str], own_process_group: bool) -> None:
         process.kill()
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def accepted_keywords(function: Callable[..., Any]) -> Optional[frozenset[str]]:
     """The keyword names ``function`` accepts; None when it takes ``**kwargs`` (any keyword).
 
@@ -270,7 +254,3 @@ def pick_keywords(offered: Mapping[str, Any], accepted: Optional[frozenset[str]]
     if accepted is None:
         return dict(offered)
     return {k: v for k, v in offered.items() if k in accepted}
-
-
-
-

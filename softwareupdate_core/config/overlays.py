@@ -30,7 +30,7 @@ from ..exceptions import NetworkError, SoftwareUpdateError
 from ..http import HttpClient
 from ..remote_values import clean_text
 from ..store.documents import read_document, write_document
-from .settings import validate_check
+from .validation import validate_check
 
 log = logging.getLogger(__name__)
 

@@ -42,30 +42,6 @@ MAX_REDIRECTS = 10
 _CREDENTIAL_HEADERS = frozenset({"authorization", "private-token"})
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _api_message(body: bytes) -> str:
     """The error message an API put in its body: JSON ``message``/``error``, else a snippet."""
     text = body[:2000].decode("utf-8", "replace")
@@ -533,10 +509,6 @@ def _reason(exc: BaseException) -> str:
     if text.count("(") < text.count(")"):  # the split cut an opening parenthesis off
         text = text.rstrip(")")
     return text[:200] or type(exc).__name__
-
-
-
-
 
 
 def client_from(kwargs: Mapping[str, Any]) -> HttpClient:

@@ -26,7 +26,7 @@ import attrs
 
 from .. import events
 from ..config.overlays import OVERLAYS_FILE, OverlaySource
-from ..config.settings import validate_check
+from ..config.validation import validate_check
 from ..context import Context, no_events
 from ..exceptions import (
     CheckError,
