@@ -1,7 +1,8 @@
-"""Helpers for plugin authors and the built-ins: run a command with logged output, write atomically.
+"""Helpers for plugin authors and the built-ins: run a command with logged output, fill templates.
 
 Commands are always argument lists run without a shell; a string is split with
 :func:`shlex.split`, so remote values substituted into it stay single, inert arguments.
+File writes and locks live in :mod:`softwareupdate_core.store.documents`.
 """
 
 from __future__ import annotations
