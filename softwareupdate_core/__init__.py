@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "hookimpl": "hookspecs",
     "Manager": "manager",
-    "Settings": "settings",
+    "Settings": "config.settings",
     "CheckReport": "models",
     "RemoteRef": "models",
     "TargetStatus": "models",

@@ -19,14 +19,11 @@ is in a state nobody planned.
 from __future__ import annotations
 
 import logging
-import re
-import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
 import attrs
-from packaging.version import InvalidVersion, Version
 
 from .. import events
 from ..context import Context
@@ -40,8 +37,6 @@ from ..util import (
     accepted_keywords,
     inherited_by_commands,
     pick_keywords,
-    render_command,
-    run_command,
 )
 from .check import CURRENT_TRACKING_TYPES, CheckRunner
 from .guards import (
@@ -65,10 +60,10 @@ from .plan import (
     build_plan,
 )
 from .restart import perform_restart, strongest
+from .verify import PIP_METHOD, verify_update
 
 log = logging.getLogger(__name__)
 
-PIP_METHOD = "pip"
 #: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
 DEFAULT_BUSY_POLL_INTERVAL = 10.0
 #: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
@@ -77,8 +72,6 @@ DEFAULT_LOCK_WAIT = 2.0
 DEFAULT_VERIFY_TIMEOUT = 300.0
 #: The refusal of a queued round whose queue was cancelled.
 CANCELLED = "cancelled while waiting for the host to be idle"
-
-_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 
 class UpdateRunner:
@@ -367,40 +360,12 @@ class UpdateRunner:
         self, planned: PlannedUpdate, updater: Any, log_cb: Callable[..., None]
     ) -> Optional[str]:
         """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
-        distribution = _distribution(planned.check)
-        if planned.method == PIP_METHOD and distribution and hasattr(updater, "installed_version"):
-            expected = planned.target_version
-            try:
-                installed = updater.installed_version(planned.check, distribution)
-            except Exception as exc:
-                return f"cannot read the installed version of {distribution}: {exc}"
-            if _is_version(expected) and not _same_version(installed, expected):
-                return (
-                    f"after the update {distribution} reports version {installed}, "
-                    f"expected {expected}"
-                )
-        verify = planned.check.get("verify")
-        if not verify:
-            return None
-        timeout = self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT)
-        python = _target_python(planned, updater)
-        if isinstance(verify, str) and _DOTTED_NAME.match(verify):
-            command = [python, "-c", f"import {verify}"]
-            what = f"importing {verify}"
-        else:
-            try:
-                command = render_command(verify, {"python": python, "target": planned.target})
-            except ValueError as exc:
-                return f"the verify command is invalid: {exc}"
-            what = "the verify command"
-        log_cb([f"verifying the update: {what}"], stream="message")
-        try:
-            run_command(command, log_cb=log_cb, timeout=timeout)
-        except SoftwareUpdateError as exc:
-            stderr = str(getattr(exc, "stderr", "") or "").strip().splitlines()
-            detail = f" ({stderr[-1]})" if stderr else ""
-            return f"verification failed, {what}: {exc}{detail}"
-        return None
+        return verify_update(
+            planned,
+            updater,
+            log_cb,
+            lambda: self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT),
+        )
 
     def _roll_back(
         self,
@@ -535,41 +500,3 @@ class UpdateRunner:
                 source=self._ctx.settings.source,
             )
         return float(value)
-
-
-def _distribution(check: Mapping[str, Any]) -> Optional[str]:
-    """The distribution a pip update installs: ``package`` of a pypi_release check, else
-    ``distribution``; None when unknown (the version confirmation is then skipped)."""
-    if check.get("type") == "pypi_release" and check.get("package"):
-        return str(check["package"])
-    value = check.get("distribution")
-    return str(value) if value else None
-
-
-def _is_version(value: str) -> bool:
-    try:
-        Version(value)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _same_version(installed: Optional[str], expected: str) -> bool:
-    if installed is None:
-        return False
-    try:
-        return Version(installed) == Version(expected)
-    except InvalidVersion:
-        return installed == expected
-
-
-def _target_python(planned: PlannedUpdate, updater: Any) -> str:
-    """The interpreter of the environment the update went into: the pip method's own answer
-    (``python_for``) for pip updates, else the running interpreter."""
-    python_for = getattr(updater, "python_for", None) if planned.method == PIP_METHOD else None
-    if python_for is None:
-        return sys.executable
-    try:
-        return str(python_for(planned.check))
-    except SoftwareUpdateError:
-        return sys.executable
