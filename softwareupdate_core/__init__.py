@@ -13,6 +13,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import events
+    from .config.settings import Settings
     from .hookspecs import hookimpl
     from .manager import Manager
     from .models import (
@@ -25,12 +26,11 @@ if TYPE_CHECKING:
         VersionInformation,
         VersionRef,
     )
-    from .settings import Settings
 
 _LAZY = {
     "hookimpl": "hookspecs",
     "Manager": "manager",
-    "Settings": "settings",
+    "Settings": "config.settings",
     "CheckReport": "models",
     "RemoteRef": "models",
     "TargetStatus": "models",

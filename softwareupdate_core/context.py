@@ -11,10 +11,10 @@ from typing import Any, Callable
 import attrs
 import pluggy
 
+from .config.settings import Settings
 from .http import HttpClient
 from .plugins import Registry
 from .protocols import EventSink
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 

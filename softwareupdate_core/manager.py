@@ -8,16 +8,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from .checking import CheckRunner
+from .config.settings import Settings
 from .context import Context, SafeSink, default_data_folder, no_events
 from .exceptions import ConfigurationInvalid
 from .http import HttpClient
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink
-from .settings import Settings
-from .updating import UpdateRunner
-from .util import read_only_folder, remove_stale_temp_files
+from .rounds.check import CheckRunner
+from .rounds.update import UpdateRunner
+from .store.documents import read_only_folder, remove_stale_temp_files
 
 if TYPE_CHECKING:
     import requests

@@ -1,7 +1,8 @@
-"""Helpers for plugin authors and the built-ins: run a command with logged output, write atomically.
+"""Helpers for plugin authors and the built-ins: run a command with logged output, fill templates.
 
 Commands are always argument lists run without a shell; a string is split with
 :func:`shlex.split`, so remote values substituted into it stay single, inert arguments.
+File writes and locks live in :mod:`softwareupdate_core.store.documents`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ import signal
 import string
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any, Callable, Optional, Union
 
 import attrs
 
-from ._filelock import file_error_cause, open_lock_file, try_lock, unlock
-from .exceptions import FileWriteError, ScriptError, SoftwareUpdateError
+from .exceptions import ScriptError
 from .redact import redact_urls
 
 #: ``log_cb(lines, prefix=None, stream=None)`` as the updaters call it.
@@ -237,120 +234,6 @@ def _kill(process: subprocess.Popen[str], own_process_group: bool) -> None:
         process.kill()
 
 
-def atomic_write(
-    path: Union[str, os.PathLike[str]], data: Union[str, bytes], *, mode: int = 0o644
-) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new file, never half of one.
-
-    Writes a temp file in the same folder (``.<name>.<pid>.<random>.tmp``), fsyncs it, renames
-    it over ``path`` and fsyncs the folder. A write that fails (disk full, no free inodes,
-    read-only file system) raises :class:`~softwareupdate_core.exceptions.FileWriteError`
-    naming ``path`` and the cause, and leaves the old file as it was.
-    """
-    target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp: Optional[str] = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent
-        )
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if isinstance(exc, OSError) and not isinstance(exc, FileWriteError):
-            raise FileWriteError(
-                exc.errno, f"cannot write {target}: {file_error_cause(exc)}", str(target)
-            ) from None
-        raise
-    _fsync_dir(target.parent)
-
-
-def read_only_folder(folder: Union[str, os.PathLike[str]]) -> bool:
-    """Whether ``folder`` exists but files cannot be created in it (a read-only file system)."""
-    return os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK)
-
-
-#: Suffix of :func:`atomic_write`'s temp files.
-TEMP_SUFFIX = ".tmp"
-#: A temp file older than this (seconds) is stale even if its writer cannot be identified.
-STALE_TEMP_AGE = 3600.0
-
-
-def remove_stale_temp_files(folder: Union[str, os.PathLike[str]]) -> list[Path]:
-    """Remove :func:`atomic_write` temp files in ``folder`` that a killed writer left behind.
-
-    A temp file is stale when the process named in it has ended, or (when it names none, or
-    the process cannot be asked) when it is older than :data:`STALE_TEMP_AGE`. The temp files
-    of a live writer are kept. Returns the removed paths; errors are ignored (it is tidying).
-    """
-    removed: list[Path] = []
-    try:
-        candidates = [p for p in Path(folder).iterdir() if _is_temp_name(p.name)]
-    except OSError:
-        return removed
-    now = time.time()
-    for candidate in candidates:
-        try:
-            info = candidate.lstat()
-        except OSError:
-            continue
-        writer = _temp_writer(candidate.name)
-        alive = writer is not None and _process_alive(writer)
-        if alive is False or (alive is None and now - info.st_mtime > STALE_TEMP_AGE):
-            with contextlib.suppress(OSError):
-                candidate.unlink()
-                removed.append(candidate)
-    return removed
-
-
-def _is_temp_name(name: str) -> bool:
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX) and name.count(".") >= 3
-
-
-def _temp_writer(name: str) -> Optional[int]:
-    """The pid in ``.<name>.<pid>.<random>.tmp``, or None for another (older) name."""
-    parts = name[: -len(TEMP_SUFFIX)].split(".")
-    if len(parts) >= 4 and parts[-2].isdigit():
-        return int(parts[-2])
-    return None
-
-
-def _process_alive(pid: int) -> Optional[bool]:
-    """Whether process ``pid`` runs; None when this cannot be told (e.g. on Windows)."""
-    if sys.platform == "win32" or pid <= 0:
-        return None
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, but belongs to someone else
-    return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def accepted_keywords(function: Callable[..., Any]) -> Optional[frozenset[str]]:
     """The keyword names ``function`` accepts; None when it takes ``**kwargs`` (any keyword).
 
@@ -372,70 +255,3 @@ def pick_keywords(offered: Mapping[str, Any], accepted: Optional[frozenset[str]]
     if accepted is None:
         return dict(offered)
     return {k: v for k, v in offered.items() if k in accepted}
-
-
-class _HeldFile:
-    """The cross-process lock of :func:`locked_file`; taken on ``__enter__``."""
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self._path = path
-        self._lock_path = path.with_name(f"{path.name}.lock")
-        self._timeout = timeout
-        self._fd: Optional[int] = None
-
-    def __enter__(self) -> None:
-        try:
-            self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SoftwareUpdateError(
-                f"cannot lock {self._path} ({self._lock_path.parent}): {file_error_cause(exc)}"
-            ) from None
-        try:
-            fd = open_lock_file(self._lock_path)
-        except SoftwareUpdateError as exc:
-            raise SoftwareUpdateError(f"cannot lock {self._path}: {exc}") from None
-        deadline = time.monotonic() + self._timeout
-        delay = 0.001
-        try:
-            while not self._try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise SoftwareUpdateError(
-                        f"cannot lock {self._path}: another process held {self._lock_path} "
-                        f"for more than {self._timeout:g} seconds"
-                    )
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-
-    def _try_lock(self, fd: int) -> bool:
-        try:
-            return try_lock(fd)
-        except OSError as exc:
-            raise SoftwareUpdateError(
-                f"cannot lock {self._path} ({self._lock_path}): {exc.strerror or exc}"
-            ) from None
-
-    def __exit__(self, *exc: object) -> None:
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            unlock(fd)
-        finally:
-            os.close(fd)
-
-
-def locked_file(path: Union[str, os.PathLike[str]], timeout: float = 10.0) -> _HeldFile:
-    """A context manager holding an exclusive lock for ``path`` across processes.
-
-    Use it around a read-modify-write of ``path`` so concurrent writers (other processes or
-    other objects in this one) do not lose each other's changes. The lock lives in the side
-    file ``<name>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows) because
-    ``path`` itself is replaced on every atomic write. Waiting longer than ``timeout``
-    seconds, or a lock file that cannot be opened, raises SoftwareUpdateError naming the file.
-    Not re-entrant: do not nest two locks of one path in one thread.
-    """
-    return _HeldFile(Path(path), timeout)

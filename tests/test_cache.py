@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from softwareupdate_core import Manager
-from softwareupdate_core.cache import (
+from softwareupdate_core.http import StoredAnswer
+from softwareupdate_core.http.conditional import PersistentValidatorStore
+from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
+from softwareupdate_core.store.version_cache import (
     CacheEntry,
-    PersistentValidatorStore,
     VersionCache,
     config_hash,
 )
-from softwareupdate_core.http import StoredAnswer
-from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
 from tests.fakes.checks import FakeChecks, FakeClock
 from tests.httpserver import FakeServer, Reply
 from tests.racing import WAIT_FOR_GO, race
@@ -54,7 +54,7 @@ CACHE_WRITER = (
     + """
 import sys, time
 from pathlib import Path
-from softwareupdate_core.cache import CacheEntry, VersionCache
+from softwareupdate_core.store.version_cache import CacheEntry, VersionCache
 from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
 
 path, prefix, count = sys.argv[3:6]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from softwareupdate_core import Manager
-from softwareupdate_core.checking import release_channels_of
+from softwareupdate_core.rounds.check import release_channels_of
 from softwareupdate_core.util import fill_placeholders as fill
 from tests.fakes.checks import ConfigProvider, FakeChecks, FakeClock
 from tests.fakes.github import FakeRelease, mount_github

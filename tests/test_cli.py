@@ -16,8 +16,8 @@ import yaml
 from click.testing import Result
 
 from softwareupdate_core import events
-from softwareupdate_core._cli_render import ProgressLine, mask_secrets
 from softwareupdate_core.cli import EXIT_UPDATES_AVAILABLE, cli
+from softwareupdate_core.cli.render import ProgressLine, mask_secrets
 from tests.clirunner import runner
 from tests.httpserver import FakeServer, Reply
 
@@ -104,10 +104,12 @@ def test_warm_cache_check_imports_no_http_machinery(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys
-        from softwareupdate_core.cache import VersionCache, CacheEntry, VERSION_CACHE_FILE
+        from softwareupdate_core.store.version_cache import (
+            VersionCache, CacheEntry, VERSION_CACHE_FILE
+        )
         from softwareupdate_core.models import VersionInformation, VersionRef, RemoteRef
-        from softwareupdate_core.settings import Settings
-        from softwareupdate_core.cache import config_hash
+        from softwareupdate_core.config.settings import Settings
+        from softwareupdate_core.store.version_cache import config_hash
         import time
         check = dict(Settings.from_yaml({str(config)!r}).checks["a"])
         cache = VersionCache(__import__("pathlib").Path({str(data)!r}) / VERSION_CACHE_FILE,

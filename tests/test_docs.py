@@ -14,7 +14,7 @@ import pytest
 
 from softwareupdate_core import events, hookspecs
 from softwareupdate_core.cli import cli
-from softwareupdate_core.settings import Settings
+from softwareupdate_core.config.settings import Settings
 from softwareupdate_core.updaters import BUILTIN_METHODS
 from softwareupdate_core.version_checks import BUILTIN_TYPES
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from softwareupdate_core.config.settings import Settings
 from softwareupdate_core.exceptions import UpdateAlreadyInProgress
-from softwareupdate_core.guards import (
+from softwareupdate_core.rounds.guards import (
     UpdateLock,
     environment_pip_version,
     free_space_reason,
@@ -20,7 +21,6 @@ from softwareupdate_core.guards import (
     storage_folders,
     throttled_reason,
 )
-from softwareupdate_core.settings import Settings
 
 
 def test_free_space_is_enough_when_the_minimum_is_small(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_a_second_lock_in_the_same_process_is_refused(tmp_path: Path) -> None:
 RACER = """
 import sys
 from softwareupdate_core.exceptions import UpdateAlreadyInProgress
-from softwareupdate_core.guards import UpdateLock
+from softwareupdate_core.rounds.guards import UpdateLock
 sys.stdin.readline()  # start together
 try:
     lock = UpdateLock(sys.argv[1], wait=0)
@@ -182,7 +182,7 @@ def test_two_processes_racing_for_the_lock_get_exactly_one_winner(tmp_path: Path
 
 HOLDER = """
 import sys, time
-from softwareupdate_core.guards import UpdateLock
+from softwareupdate_core.rounds.guards import UpdateLock
 lock = UpdateLock(sys.argv[1])
 lock.acquire()
 print("locked", flush=True)

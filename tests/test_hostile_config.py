@@ -122,7 +122,7 @@ def test_every_number_has_a_range(tmp_path: Path, settings: dict[str, Any], key:
 
 def test_the_largest_cutoff_still_works(tmp_path: Path) -> None:
     """The highest allowed cutoff, TTL and stale limit leave ``log`` and ``check`` usable."""
-    from softwareupdate_core.settings import _WHOLE_NUMBERS
+    from softwareupdate_core.config.loading import _WHOLE_NUMBERS
 
     config = write_config(
         tmp_path,

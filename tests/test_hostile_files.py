@@ -382,14 +382,14 @@ def test_the_free_space_guard_includes_a_checks_own_plugin_folder(
 KILLED_WRITER = textwrap.dedent(
     """
     import os, sys, time
-    from softwareupdate_core import util
+    from softwareupdate_core.store import documents
 
     def hang(*args):
         print("written", flush=True)
         time.sleep(120)
 
     os.replace = hang  # killed after the temp file is complete, before the rename
-    util.atomic_write(sys.argv[1], "x" * 1000)
+    documents.atomic_write(sys.argv[1], "x" * 1000)
     """
 )
 

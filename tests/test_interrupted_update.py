@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from softwareupdate_core.guards import UpdateLock
+from softwareupdate_core.rounds.guards import UpdateLock
 
 SCRIPT = Path(sys.executable).with_name("softwareupdate")
 

@@ -44,7 +44,7 @@ def test_default_checks_are_the_bottom_layer(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Host defaults come first; a plugin cannot take a default target; user keys adjust it."""
-    from softwareupdate_core.settings import Settings
+    from softwareupdate_core.config.settings import Settings
     from tests.fakes.checks import ConfigProvider
 
     settings = Settings(
@@ -69,10 +69,10 @@ def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An OctoPrint config.yaml that only changes the channel still has the octoprint target."""
-    import softwareupdate_core.settings as settings_module
+    import softwareupdate_core.config.loading as loading_module
 
     # the octoprint target exists only where OctoPrint is installed (issue 9 item 20)
-    monkeypatch.setattr(settings_module, "_installed_version", {"OctoPrint": "1.11.8"}.get)
+    monkeypatch.setattr(loading_module, "_installed_version", {"OctoPrint": "1.11.8"}.get)
     config = tmp_path / "config.yaml"
     config.write_text(
         "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n"

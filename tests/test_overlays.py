@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from softwareupdate_core import Manager
-from softwareupdate_core.overlays import OVERLAY_KEYS, OVERLAYS_FILE, sanitize_overlay
-from softwareupdate_core.settings import CHECK_KEY_TYPES
+from softwareupdate_core.config.overlays import OVERLAY_KEYS, OVERLAYS_FILE, sanitize_overlay
+from softwareupdate_core.config.validation import CHECK_KEY_TYPES
 from tests.fakes.checks import ConfigProvider, FakeChecks, FakeClock
 from tests.fakes.github import FakeRelease, mount_github
 from tests.httpserver import FakeServer, Reply

@@ -12,7 +12,7 @@ import pytest
 import vcr
 
 from softwareupdate_core import Manager
-from softwareupdate_core._cli_render import status_words, target_block
+from softwareupdate_core.cli.render import status_words, target_block
 from softwareupdate_core.exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
 from softwareupdate_core.http import HttpClient
 from softwareupdate_core.memo import Memo

@@ -66,7 +66,7 @@ def test_masking_twice_changes_nothing_more() -> None:
 
 def test_config_masking_hides_a_lone_token_in_a_url() -> None:
     """``config show`` masking hides ``https://TOKEN@host`` and the whole ``user:pass``."""
-    from softwareupdate_core._cli_render import mask_secrets
+    from softwareupdate_core.cli.render import mask_secrets
 
     masked = mask_secrets({"pip": "https://SECRETTOKEN@host/p.zip", "url": "https://me:pw@h/"})
     assert masked == {"pip": "https://***@host/p.zip", "url": "https://***@h/"}

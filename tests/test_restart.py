@@ -10,7 +10,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
-from softwareupdate_core.restart import restart_kind, strongest
+from softwareupdate_core.rounds.restart import restart_kind, strongest
 from tests.fakes.updates import Recorder, RoundPlugin, Versions, check, make_manager
 
 OUTDATED = ("1.0", "2.0")

@@ -1,4 +1,4 @@
-"""Tests for softwareupdate_core.settings: defaults, loading, validation messages, secrecy."""
+"""Tests for the settings: defaults, loading, validation messages, secrecy."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from typing import Any
 
 import pytest
 
-from softwareupdate_core.exceptions import ConfigurationInvalid
-from softwareupdate_core.manager import Manager
-from softwareupdate_core.settings import (
+from softwareupdate_core.config.loading import default_checks, load_yaml, parse_document
+from softwareupdate_core.config.settings import (
     Credentials,
     RestartCommands,
     Settings,
     Timeout,
-    default_checks,
-    load_yaml,
-    parse_document,
-    validate_check,
 )
+from softwareupdate_core.config.validation import validate_check
+from softwareupdate_core.exceptions import ConfigurationInvalid
+from softwareupdate_core.manager import Manager
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -496,10 +494,10 @@ def test_item20_whole_config_gets_octoprint_1_11_8_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """issue 9 item 20: octoprint (as 1.11.8 ships it) when installed; pip only when named."""
-    import softwareupdate_core.settings as settings_module
+    import softwareupdate_core.config.loading as loading_module
 
     installed = {"OctoPrint": "1.11.8"}
-    monkeypatch.setattr(settings_module, "_installed_version", installed.get)
+    monkeypatch.setattr(loading_module, "_installed_version", installed.get)
     path = write(
         tmp_path,
         "plugins:\n  softwareupdate:\n    checks:\n      octoprint:\n        prerelease: true\n",

@@ -18,8 +18,8 @@ from typing import Any, Optional
 import pytest
 import redis
 
+from softwareupdate_core.config.settings import Settings
 from softwareupdate_core.exceptions import ConfigurationInvalid
-from softwareupdate_core.settings import Settings
 from softwareupdate_core.store.shared_cache import (
     AnswerKey,
     CachedAnswer,
@@ -149,7 +149,7 @@ sys.meta_path.insert(0, Block())
 import softwareupdate_core
 from softwareupdate_core.store import shared_cache
 from softwareupdate_core.exceptions import ConfigurationInvalid
-from softwareupdate_core.settings import Settings
+from softwareupdate_core.config.settings import Settings
 assert "redis" not in sys.modules
 assert shared_cache.parse_shared_cache({"url": "redis://h/0"}) is not None
 try:

@@ -9,8 +9,8 @@ import pytest
 
 from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import SoftwareUpdateError
-from softwareupdate_core.state import StateStore, TargetState
-from softwareupdate_core.util import locked_file
+from softwareupdate_core.store.documents import locked_file
+from softwareupdate_core.store.state import StateStore, TargetState
 from tests.racing import WAIT_FOR_GO, race
 
 #: A process that configures ``count`` targets named ``<prefix>NNN``, waits for the go file

@@ -12,8 +12,8 @@ from typing import Callable
 import pytest
 import requests
 
-from softwareupdate_core._transport import RequestsTransport, Transport, Urllib3Transport
 from softwareupdate_core.exceptions import CheckError, NetworkError
+from softwareupdate_core.http.transport import RequestsTransport, Transport, Urllib3Transport
 from tests.httpserver import FakeServer, Reply, Request
 
 TIMEOUT = (2.0, 2.0)

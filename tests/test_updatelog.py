@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from softwareupdate_core.models import UpdateLogEntry
-from softwareupdate_core.updatelog import UpdateLog
+from softwareupdate_core.store.updatelog import UpdateLog
 from tests.racing import WAIT_FOR_GO, race
 
 START = 1_700_000_000.0
@@ -101,7 +101,7 @@ def test_a_corrupt_log_is_set_aside_with_a_warning(
     path = tmp_path / "update_log.json"
     path.write_bytes(content.encode("latin-1"))
     log = UpdateLog(path, cutoff_minutes=10, clock=Clock())
-    with caplog.at_level(logging.WARNING, logger="softwareupdate_core.updatelog"):
+    with caplog.at_level(logging.WARNING, logger="softwareupdate_core.store.updatelog"):
         assert log.entries() == []
     assert "unusable" in caplog.text
     aside = list(tmp_path.glob("update_log.json.corrupt-*"))
@@ -121,7 +121,7 @@ def test_a_malformed_entry_is_skipped_and_the_rest_kept(
         json.dumps([{"target": "no date"}, good, {"datetime": "yesterday", "target": "x"}])
     )
     log = UpdateLog(path, cutoff_minutes=10, clock=Clock())
-    with caplog.at_level(logging.WARNING, logger="softwareupdate_core.updatelog"):
+    with caplog.at_level(logging.WARNING, logger="softwareupdate_core.store.updatelog"):
         entries = log.entries()
     assert [(e.target, e.text, e.display_name) for e in entries] == [("a", "fine", "a")]
     messages = [r.getMessage() for r in caplog.records]
@@ -152,7 +152,7 @@ APPENDER = (
 import datetime as dt, sys, time
 from pathlib import Path
 from softwareupdate_core.models import UpdateLogEntry
-from softwareupdate_core.updatelog import UpdateLog
+from softwareupdate_core.store.updatelog import UpdateLog
 
 path, prefix, count = sys.argv[3:6]
 log = UpdateLog(path, cutoff_minutes=60, clock=time.time)

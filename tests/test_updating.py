@@ -12,7 +12,6 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
-from softwareupdate_core.checking import CheckRunner
 from softwareupdate_core.exceptions import UpdateAlreadyInProgress, UpdateError
 from softwareupdate_core.models import (
     CheckReport,
@@ -21,7 +20,8 @@ from softwareupdate_core.models import (
     VersionInformation,
     VersionRef,
 )
-from softwareupdate_core.updating import CANCELLED, UpdateRunner
+from softwareupdate_core.rounds.check import CheckRunner
+from softwareupdate_core.rounds.update import CANCELLED, UpdateRunner
 from tests.fakes.updates import (
     Recorder,
     RecordingUpdater,
@@ -378,7 +378,7 @@ def test_a_second_round_in_the_same_process_is_refused_while_one_runs(tmp_path: 
 
 HOLDER = """
 import sys
-from softwareupdate_core.guards import UpdateLock
+from softwareupdate_core.rounds.guards import UpdateLock
 with UpdateLock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.readline()

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from softwareupdate_core.exceptions import ScriptError
-from softwareupdate_core.util import atomic_write, render_command, run_command, split_command
+from softwareupdate_core.store.documents import atomic_write
+from softwareupdate_core.util import render_command, run_command, split_command
 
 
 def test_render_keeps_a_hostile_value_in_one_argument() -> None:

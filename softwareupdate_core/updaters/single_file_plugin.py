@@ -29,7 +29,8 @@ from urllib.parse import unquote, urlsplit
 
 from .. import http
 from ..exceptions import CannotUpdateOffline, CheckError, UpdateError
-from ..util import LogCallback, atomic_write
+from ..store.documents import atomic_write
+from ..util import LogCallback
 
 #: Largest plugin file accepted unless the check sets ``max_size``.
 DEFAULT_MAX_SIZE = 2 * 1024 * 1024

@@ -275,7 +275,7 @@ class TargetEnvironments:
             self._loaded = True
             return
         self._loaded = True
-        from ..cache import read_document
+        from ..store.documents import read_document
 
         data = read_document(self.path, _KIND)
         if not isinstance(data, list):
@@ -290,7 +290,7 @@ class TargetEnvironments:
     def _save(self) -> None:
         if self.path is None:
             return
-        from ..cache import write_document
+        from ..store.documents import write_document
 
         entries = list(self._known.items())[-MAX_REMEMBERED:]
         data = [{**env.as_dict(), "mtime_ns": k[1], "size": k[2]} for k, env in entries]

@@ -14,9 +14,9 @@ from typing import Any, Callable, Optional
 import attrs
 
 from .. import versions
-from .._channels import commitish_value
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import ReleaseChannel, RemoteRef, VersionInformation, VersionRef
+from ._channels import commitish_value
 from ._checkconfig import key_path, optional_text, remote_version
 
 log = logging.getLogger(__name__)

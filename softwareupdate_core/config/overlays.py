@@ -26,11 +26,11 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .cache import read_document, write_document
-from .exceptions import NetworkError, SoftwareUpdateError
-from .http import HttpClient
-from .remote_values import clean_text
-from .settings import validate_check
+from ..exceptions import NetworkError, SoftwareUpdateError
+from ..http import HttpClient
+from ..remote_values import clean_text
+from ..store.documents import read_document, write_document
+from .validation import validate_check
 
 log = logging.getLogger(__name__)
 

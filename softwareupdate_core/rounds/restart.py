@@ -12,11 +12,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional
 
-from .context import Context
-from .events import RESTART_FAILED, RESTART_MANUALLY, RESTARTING
-from .exceptions import SoftwareUpdateError
-from .protocols import DefaultHost, EventSink
-from .util import run_command
+from ..context import Context
+from ..events import RESTART_FAILED, RESTART_MANUALLY, RESTARTING
+from ..exceptions import SoftwareUpdateError
+from ..protocols import DefaultHost, EventSink
+from ..util import run_command
 
 log = logging.getLogger(__name__)
 

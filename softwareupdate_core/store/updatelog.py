@@ -1,6 +1,6 @@
 """The persisted update log: one entry per target per update round, kept for a cut-off time.
 
-It is a tagged JSON document in the data folder (:mod:`softwareupdate_core.cache`'s helpers),
+It is a tagged JSON document in the data folder (:mod:`.documents`),
 rewritten atomically under a cross-process lock, so a crash never leaves half a log and two
 processes appending never lose an entry. Entries older than the cut-off are dropped when the
 log is read; a file that is not a log any more is set aside (renamed) with a warning instead
@@ -22,9 +22,8 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from .cache import read_document, set_aside, write_document
-from .models import UpdateLogEntry
-from .util import locked_file
+from ..models import UpdateLogEntry
+from .documents import locked_file, read_document, set_aside, write_document
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ def _legacy_entries(path: Path) -> Optional[list[Any]]:
     """The entries of an untagged log of an earlier version; None for anything else.
 
     Anything that is not clearly such a log (missing, unreadable, not JSON, tagged) is left
-    to :func:`~softwareupdate_core.cache.read_document`, which reports or sets it aside.
+    to :func:`.documents.read_document`, which reports or sets it aside.
     """
     try:
         document: Any = json.loads(path.read_bytes().decode("utf-8"))

@@ -15,8 +15,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .cache import file_stamp, read_document, set_aside, write_document
-from .util import locked_file
+from .documents import file_stamp, locked_file, read_document, set_aside, write_document
 
 STATE_FILE = "state.json"
 

@@ -2,7 +2,7 @@
 
 ``main`` is the console script. ``softwareupdate --version`` is answered before click is
 imported, because a small machine (a Raspberry Pi) pays for every import at start-up; every
-other invocation runs the click group :data:`cli` from :mod:`._cli_app`, which imports the
+other invocation runs the click group :data:`cli` from :mod:`.app`, which imports the
 Manager (requests, pluggy, yaml) only inside the commands that need it.
 """
 
@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from ._cli_app import EXIT_UPDATES_AVAILABLE, CliError, cli
+    from .app import EXIT_UPDATES_AVAILABLE, CliError, cli
 
 __all__ = ["EXIT_UPDATES_AVAILABLE", "CliError", "cli", "main"]
 
@@ -28,7 +28,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args == ["--version"]:
         sys.stdout.write(f"softwareupdate, version {__version__}\n")
         return
-    from ._cli_app import cli
+    from .app import cli
 
     cli.main(args=args, prog_name="softwareupdate")
 
@@ -36,7 +36,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 def __getattr__(name: str) -> Any:
     # The click group and its constants, imported on first use (not for ``--version``).
     if name in _FROM_APP:
-        from . import _cli_app
+        from . import app
 
-        return getattr(_cli_app, name)
+        return getattr(app, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

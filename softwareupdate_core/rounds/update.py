@@ -19,19 +19,26 @@ is in a state nobody planned.
 from __future__ import annotations
 
 import logging
-import re
-import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
 import attrs
-from packaging.version import InvalidVersion, Version
 
-from . import events
-from .checking import CURRENT_TRACKING_TYPES, CheckRunner
-from .context import Context
-from .exceptions import ConfigurationInvalid, SoftwareUpdateError
+from .. import events
+from ..context import Context
+from ..exceptions import ConfigurationInvalid, SoftwareUpdateError
+from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
+from ..protocols import host_answer
+from ..redact import redact_urls
+from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
+from ..updaters import select_method
+from ..util import (
+    accepted_keywords,
+    inherited_by_commands,
+    pick_keywords,
+)
+from .check import CURRENT_TRACKING_TYPES, CheckRunner
 from .guards import (
     LOCK_FILE_NAME,
     UpdateLock,
@@ -42,25 +49,21 @@ from .guards import (
     storage_folders,
     throttled_reason,
 )
-from .models import CheckReport, TargetStatus, UpdateLogEntry, UpdateReport, UpdateResult
-from .protocols import host_answer
-from .redact import redact_urls
-from .restart import perform_restart, restart_kind, strongest
-from .updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
-from .updaters import select_method
-from .util import (
-    accepted_keywords,
-    inherited_by_commands,
-    pick_keywords,
-    render_command,
-    run_command,
+from .plan import (
+    FAILED,
+    PLANNED,
+    ROLLED_BACK,
+    SKIPPED,
+    UPDATED,
+    Plan,
+    PlannedUpdate,
+    build_plan,
 )
+from .restart import perform_restart, strongest
+from .verify import PIP_METHOD, verify_update
 
 log = logging.getLogger(__name__)
 
-#: The pip target, updated right after the host so later pip installs use the new pip.
-PIP_TARGET = "pip"
-PIP_METHOD = "pip"
 #: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
 DEFAULT_BUSY_POLL_INTERVAL = 10.0
 #: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
@@ -69,62 +72,6 @@ DEFAULT_LOCK_WAIT = 2.0
 DEFAULT_VERIFY_TIMEOUT = 300.0
 #: The refusal of a queued round whose queue was cancelled.
 CANCELLED = "cancelled while waiting for the host to be idle"
-
-_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-
-UPDATED = "updated"
-FAILED = "failed"
-SKIPPED = "skipped"
-ROLLED_BACK = "rolled_back"
-#: Outcome of a target in a dry run (:meth:`UpdateRunner.plan`): it would be updated.
-PLANNED = "planned"
-
-
-@attrs.frozen
-class PlannedUpdate:
-    """One target the round will update, with everything needed to do and report it."""
-
-    target: str
-    check: Mapping[str, Any]
-    method: str
-    status: TargetStatus
-    #: Versions as shown to people.
-    from_version: Optional[str]
-    to_version: Optional[str]
-    #: Versions as handed to the updater (the check's ``value``s).
-    from_value: Optional[str]
-    target_version: str
-    ignorable: bool
-    restart: Optional[str]
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-        }
-
-
-@attrs.frozen
-class Plan:
-    """The targets to update, in order, and the results of those left out."""
-
-    updates: tuple[PlannedUpdate, ...]
-    left_out: Mapping[str, UpdateResult]
-
-    @property
-    def order(self) -> tuple[str, ...]:
-        return tuple(u.target for u in self.updates)
-
-
-def order_key(host_target: str) -> Callable[[str], tuple[int, str]]:
-    """Sort key putting the host target first, then pip, then the rest by name."""
-
-    def key(name: str) -> tuple[int, str]:
-        rank = 0 if name == host_target else 1 if name == PIP_TARGET else 2
-        return (rank, name)
-
-    return key
 
 
 class UpdateRunner:
@@ -338,81 +285,7 @@ class UpdateRunner:
 
     def _plan(self, report: CheckReport, names: Optional[list[str]], force: bool) -> Plan:
         """Decide which targets to update, in which order, and why the others are left out."""
-        checks = self._checks.effective_checks()
-        online = report.online
-        updates: list[PlannedUpdate] = []
-        left_out: dict[str, UpdateResult] = {}
-
-        def leave(name: str, text: str, outcome: str = SKIPPED) -> None:
-            left_out[name] = UpdateResult(name, False, text=redact_urls(text), outcome=outcome)
-
-        for name in names if names is not None else list(report.targets):
-            status = report.targets.get(name)
-            check = checks.get(name)
-            if status is None or check is None:
-                leave(name, f"no check configured for {name!r}", FAILED)
-                continue
-            if status.disabled:
-                leave(name, f"disabled: {status.disabled}")
-                continue
-            if not status.compatible:
-                leave(name, "not compatible with this environment")
-                continue
-            info = status.information
-            if status.error is not None or info is None:
-                # not updated because of an error: the round must not look successful
-                leave(name, f"its check failed ({status.error}): {status.error_message}", FAILED)
-                continue
-            if not status.update_available and not force:
-                leave(name, "already up to date")
-                continue
-            target_version = info.remote.value or info.local.value
-            if target_version is None:
-                leave(name, "no version to update to is known")
-                continue
-            method = select_method(check)
-            if method is None:
-                leave(name, "no update method configured")
-                continue
-            try:
-                updater = self._ctx.registry.updater(method)
-                possible = bool(updater.can_perform_update(name, check, online=online))
-            except SoftwareUpdateError as exc:
-                leave(name, str(exc), FAILED)
-                continue
-            except Exception as exc:  # a third-party updater's bug fails its target, not the round
-                log.exception("updater %s cannot tell whether it can update %s", method, name)
-                leave(
-                    name,
-                    f"the {method} method failed to say whether it can update: "
-                    f"{type(exc).__name__}: {exc}",
-                    FAILED,
-                )
-                continue
-            if not possible:
-                leave(
-                    name,
-                    f"the {method} method cannot update it now" + ("" if online else " (offline)"),
-                )
-                continue
-            updates.append(
-                PlannedUpdate(
-                    target=name,
-                    check=check,
-                    method=method,
-                    status=status,
-                    # values, not release names, as the reference reports them
-                    from_version=info.local.value,
-                    to_version=target_version,
-                    from_value=info.local.value,
-                    target_version=target_version,
-                    ignorable=bool(check.get("ignorable", False)),
-                    restart=restart_kind(check, method),
-                )
-            )
-        key = order_key(self._host_target())
-        updates.sort(key=lambda u: key(u.target))
-        return Plan(tuple(updates), left_out)
+        return build_plan(self._ctx, self._checks.effective_checks(), report, names, force)
 
     # -- one target ---------------------------------------------------------------------
 
@@ -487,40 +360,12 @@ class UpdateRunner:
         self, planned: PlannedUpdate, updater: Any, log_cb: Callable[..., None]
     ) -> Optional[str]:
         """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
-        distribution = _distribution(planned.check)
-        if planned.method == PIP_METHOD and distribution and hasattr(updater, "installed_version"):
-            expected = planned.target_version
-            try:
-                installed = updater.installed_version(planned.check, distribution)
-            except Exception as exc:
-                return f"cannot read the installed version of {distribution}: {exc}"
-            if _is_version(expected) and not _same_version(installed, expected):
-                return (
-                    f"after the update {distribution} reports version {installed}, "
-                    f"expected {expected}"
-                )
-        verify = planned.check.get("verify")
-        if not verify:
-            return None
-        timeout = self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT)
-        python = _target_python(planned, updater)
-        if isinstance(verify, str) and _DOTTED_NAME.match(verify):
-            command = [python, "-c", f"import {verify}"]
-            what = f"importing {verify}"
-        else:
-            try:
-                command = render_command(verify, {"python": python, "target": planned.target})
-            except ValueError as exc:
-                return f"the verify command is invalid: {exc}"
-            what = "the verify command"
-        log_cb([f"verifying the update: {what}"], stream="message")
-        try:
-            run_command(command, log_cb=log_cb, timeout=timeout)
-        except SoftwareUpdateError as exc:
-            stderr = str(getattr(exc, "stderr", "") or "").strip().splitlines()
-            detail = f" ({stderr[-1]})" if stderr else ""
-            return f"verification failed, {what}: {exc}{detail}"
-        return None
+        return verify_update(
+            planned,
+            updater,
+            log_cb,
+            lambda: self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT),
+        )
 
     def _roll_back(
         self,
@@ -655,41 +500,3 @@ class UpdateRunner:
                 source=self._ctx.settings.source,
             )
         return float(value)
-
-
-def _distribution(check: Mapping[str, Any]) -> Optional[str]:
-    """The distribution a pip update installs: ``package`` of a pypi_release check, else
-    ``distribution``; None when unknown (the version confirmation is then skipped)."""
-    if check.get("type") == "pypi_release" and check.get("package"):
-        return str(check["package"])
-    value = check.get("distribution")
-    return str(value) if value else None
-
-
-def _is_version(value: str) -> bool:
-    try:
-        Version(value)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _same_version(installed: Optional[str], expected: str) -> bool:
-    if installed is None:
-        return False
-    try:
-        return Version(installed) == Version(expected)
-    except InvalidVersion:
-        return installed == expected
-
-
-def _target_python(planned: PlannedUpdate, updater: Any) -> str:
-    """The interpreter of the environment the update went into: the pip method's own answer
-    (``python_for``) for pip updates, else the running interpreter."""
-    python_for = getattr(updater, "python_for", None) if planned.method == PIP_METHOD else None
-    if python_for is None:
-        return sys.executable
-    try:
-        return str(python_for(planned.check))
-    except SoftwareUpdateError:
-        return sys.executable

@@ -22,10 +22,10 @@ from typing import Any, Callable, Optional, Union
 
 from packaging.version import InvalidVersion, Version
 
-from ._filelock import file_error_cause, open_lock_file, try_lock, unlock
-from .exceptions import SoftwareUpdateError, UpdateAlreadyInProgress
-from .protocols import host_answer
-from .settings import Settings
+from ..config.settings import Settings
+from ..exceptions import SoftwareUpdateError, UpdateAlreadyInProgress
+from ..protocols import host_answer
+from ..store.documents import file_error_cause, open_lock_file, try_lock, unlock
 
 #: Name of the lock file in the data folder.
 LOCK_FILE_NAME = "update.lock"
@@ -127,8 +127,8 @@ class UpdateLock:
     moment), then raises :class:`UpdateAlreadyInProgress` naming the holder's pid. The holder's
     pid is written over the start of the file (never truncating it); only the OS lock matters,
     so a holder that crashed leaves no stale lock behind. The lock file is opened without
-    following links (:func:`~softwareupdate_core._filelock.open_lock_file`); one that cannot be
-    used raises :class:`SoftwareUpdateError` naming it and the cause.
+    following links (:func:`~softwareupdate_core.store.documents.open_lock_file`); one that
+    cannot be used raises :class:`SoftwareUpdateError` naming it and the cause.
 
     On POSIX the lock belongs to the open file, so a command of the round that inherited the
     descriptor (:meth:`fileno`) keeps the lock held after this process dies, until it ends.

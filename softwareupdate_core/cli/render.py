@@ -10,12 +10,12 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Optional
 
-from .redact import MASK, redact_text, redact_value
-from .redact import SECRET_KEY as _SECRET_KEY
-from .settings import DEFAULT_HOST_TARGET
+from ..config.settings import DEFAULT_HOST_TARGET
+from ..redact import MASK, redact_text, redact_value
+from ..redact import SECRET_KEY as _SECRET_KEY
 
 if TYPE_CHECKING:
-    from .models import (
+    from ..models import (
         CheckReport,
         ReleaseChannels,
         TargetStatus,
@@ -278,7 +278,7 @@ class ProgressLine:
         self._width = 0
 
     def __call__(self, name: str, payload: Mapping[str, Any]) -> None:
-        from .events import CHECK_PROGRESS
+        from ..events import CHECK_PROGRESS
 
         if name == CHECK_PROGRESS:
             done, total = payload.get("done", 0), payload.get("total", 0)

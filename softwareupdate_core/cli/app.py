@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import click
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from .manager import Manager
-    from .protocols import EventSink
+    from ..manager import Manager
+    from ..protocols import EventSink
 
 #: ``check --exit-code`` exits with this status when an update is available.
 EXIT_UPDATES_AVAILABLE = 10
@@ -44,9 +44,9 @@ class _Group(click.Group):
 
 
 def _fail(ctx: click.Context, exc: Exception) -> NoReturn:
-    from .exceptions import SoftwareUpdateError
-    from .redact import redact_text
-    from .remote_values import clean_text
+    from ..exceptions import SoftwareUpdateError
+    from ..redact import redact_text
+    from ..remote_values import clean_text
 
     state = ctx.find_object(_State)
     if state is not None and state.debug:
@@ -76,7 +76,7 @@ class _State:
         """A Manager for ``--config`` (or the built-in default) and ``--data-folder``."""
         import logging
 
-        from .redact import RedactingFilter
+        from ..redact import RedactingFilter
 
         before = list(logging.getLogger().handlers)
         logging.basicConfig(
@@ -87,8 +87,8 @@ class _State:
             # our stderr handler shows every line (urllib3's request lines too) masked
             if handler not in before:
                 handler.addFilter(RedactingFilter())
-        from .manager import Manager
-        from .settings import Settings
+        from ..config.settings import Settings
+        from ..manager import Manager
 
         settings = Settings.from_yaml(self.config) if self.config else Settings.default()
         self.host_target = settings.host_target
@@ -166,8 +166,8 @@ def check(
     Cached answers are used while they are fresh; --force asks again. The exit status is
     0, or 1 when a check failed; with --exit-code it is 10 when an update is available.
     """
-    from ._cli_render import ProgressLine, check_lines
-    from .settings import DEFAULT_HOST_TARGET
+    from ..config.settings import DEFAULT_HOST_TARGET
+    from .render import ProgressLine, check_lines
 
     progress = ProgressLine(sys.stderr, enabled=None if not as_json else False)
     with state.manager(events=progress) as manager:
@@ -216,7 +216,7 @@ class _UpdateOutput:
         self._index = 0
 
     def __call__(self, name: str, payload: Mapping[str, Any]) -> None:
-        from . import events
+        from .. import events
 
         with self._lock:
             if name == events.UPDATE_STARTED:
@@ -244,12 +244,12 @@ class _UpdateOutput:
                 )
 
     def _say(self, text: str) -> None:
-        from .remote_values import clean_text
+        from ..remote_values import clean_text
 
         click.echo(clean_text(text), err=self._to_stderr)
 
     def _log_line(self, stream: str, line: str) -> None:
-        from .remote_values import clean_text
+        from ..remote_values import clean_text
 
         line = clean_text(line)
         if stream == "stderr":
@@ -275,7 +275,7 @@ def update(
     as it runs. The exit status is 1 when an update or a target's check failed, or the round
     was refused.
     """
-    from ._cli_render import interrupted_lines, plan_lines, result_lines
+    from .render import interrupted_lines, plan_lines, result_lines
 
     output = _UpdateOutput(quiet_stdout=as_json)
     with state.manager(events=output) as manager:
@@ -303,7 +303,7 @@ def update(
 @click.pass_obj
 def log(state: _State, as_json: bool) -> None:
     """Show the update log, oldest entry first."""
-    from ._cli_render import log_lines
+    from .render import log_lines
 
     with state.manager() as manager:
         entries = manager.update_log()
@@ -321,7 +321,7 @@ def log(state: _State, as_json: bool) -> None:
 @click.pass_obj
 def channels(state: _State, target: str, channel: Optional[str]) -> None:
     """Show the release channels of TARGET, or switch it to CHANNEL."""
-    from ._cli_render import channel_lines
+    from .render import channel_lines
 
     with state.manager() as manager:
         _known_targets(manager, [target])
@@ -348,7 +348,7 @@ def config() -> None:
 @click.pass_obj
 def config_show(state: _State, as_json: bool) -> None:
     """Show the effective checks (after plugins and overlays), secrets masked."""
-    from ._cli_render import mask_credentials, mask_secrets
+    from .render import mask_credentials, mask_secrets
 
     with state.manager() as manager:
         data = {
@@ -369,7 +369,7 @@ def config_show(state: _State, as_json: bool) -> None:
 @click.pass_obj
 def config_validate(state: _State) -> None:
     """Check that the configuration loads and every check's type and method exist."""
-    from .updaters import select_method
+    from ..updaters import select_method
 
     with state.manager() as manager:
         checks = manager.effective_checks()

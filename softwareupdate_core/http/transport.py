@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from .exceptions import CheckError, NetworkError
+from ..exceptions import CheckError, NetworkError
 
 if TYPE_CHECKING:
     import requests

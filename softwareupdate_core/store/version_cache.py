@@ -1,9 +1,8 @@
-"""Persistent stores in the data folder: the version cache and the HTTP validator store.
+"""The version cache: the last answer of each target's check, kept for ``cache_ttl``.
 
-Both are JSON documents tagged with a format name, written atomically
-(:func:`~softwareupdate_core.util.atomic_write`). A file that is not valid JSON or carries
-another format is renamed to ``<name>.corrupt-<timestamp>`` with a warning and rebuilt;
-a broken cache never fails a check round.
+An entry is reused while it is fresh and was made from the same effective check config
+(compared by :func:`config_hash`); it is a tagged JSON document of :mod:`.documents`, so a
+broken cache file is set aside and rebuilt and never fails a check round.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -20,78 +18,26 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .exceptions import SoftwareUpdateError
-from .http import StoredAnswer
-from .models import RemoteRef, VersionInformation, VersionRef
-from .redact import redact_text
-from .util import atomic_write, locked_file, read_only_folder
+from ..exceptions import SoftwareUpdateError
+from ..models import RemoteRef, VersionInformation, VersionRef
+from .documents import (
+    file_stamp,
+    locked_file,
+    read_document,
+    read_only_folder,
+    set_aside,
+    write_document,
+)
+
+log = logging.getLogger(__name__)
+
 
 log = logging.getLogger(__name__)
 
 VERSION_CACHE_FILE = "version_cache.json"
-VALIDATORS_FILE = "http_validators.json"
-_FORMAT_VERSION = 1
 
 
 # -- tagged JSON documents ------------------------------------------------------------------
-
-
-def read_document(path: Path, kind: str, clock: Callable[[], float] = time.time) -> Optional[Any]:
-    """Return the ``data`` of the document at ``path`` if it is a ``kind`` document.
-
-    A missing file gives None. A corrupt or foreign file is set aside (renamed
-    ``*.corrupt-<timestamp>``) with a warning, and None is returned so the caller rebuilds.
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("cannot read %s (%s); starting afresh", path, exc.strerror or exc)
-        return None
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        set_aside(path, "it is not valid JSON", clock)
-        return None
-    if (
-        not isinstance(document, dict)
-        or document.get("format") != kind
-        or document.get("version") != _FORMAT_VERSION
-        or "data" not in document
-    ):
-        set_aside(path, f"it is not a {kind} document of version {_FORMAT_VERSION}", clock)
-        return None
-    return document["data"]
-
-
-def write_document(path: Path, kind: str, data: Any) -> None:
-    """Write ``data`` as a ``kind`` document, atomically, readable by its owner only.
-
-    Documents in the data folder hold what configurations and servers said (release notes,
-    messages, answers of authenticated requests), so they get mode 0600 like a credentials file.
-    """
-    document = {"format": kind, "version": _FORMAT_VERSION, "data": data}
-    atomic_write(path, json.dumps(document, separators=(",", ":"), sort_keys=True), mode=0o600)
-
-
-def set_aside(path: Path, reason: str, clock: Callable[[], float] = time.time) -> None:
-    """Rename a broken file out of the way, keeping it for inspection."""
-    aside = path.with_name(f"{path.name}.corrupt-{int(clock())}")
-    try:
-        os.replace(path, aside)
-    except OSError as exc:
-        log.warning("%s is unusable (%s) and cannot be moved aside: %s", path, reason, exc)
-        return
-    log.warning("%s is unusable (%s); moved it to %s and starting afresh", path, reason, aside)
-
-
-def file_stamp(path: Path) -> Optional[tuple[int, int, int]]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 # -- config fingerprint ----------------------------------------------------------------------
@@ -317,104 +263,3 @@ class VersionCache:
 
 
 # -- HTTP validators -------------------------------------------------------------------------
-
-
-def url_key(url: str) -> str:
-    """The key of a request URL in the validator store: a digest, never the URL in clear."""
-    return "sha256:" + hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-@attrs.define
-class PersistentValidatorStore:
-    """A :class:`~softwareupdate_core.http.ValidatorStore` kept in a file in the data folder.
-
-    The file is read on first use, so a round answered from the version cache never loads it.
-    At most ``max_entries`` answers and ``max_bytes`` of bodies are kept; the oldest go first.
-    A request URL may carry a password or a ``?token=``: the file keys each answer by a
-    SHA-256 digest of its URL and keeps the URL itself only masked, for people reading it.
-    """
-
-    path: Path
-    clock: Callable[[], float] = time.time
-    max_entries: int = 5000
-    max_bytes: int = 32 * 1024 * 1024
-    #: Oldest first: an answer stored again moves to the end, so eviction pops from the front.
-    _answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
-    _size: int = 0
-    _loaded: bool = False
-    _dirty: bool = False
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    KIND = "softwareupdate-core/http-validators"
-
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        data = read_document(self.path, self.KIND, self.clock)
-        if not isinstance(data, list):
-            if data is not None:
-                set_aside(self.path, "its answers are not a list", self.clock)
-            return
-        answers: list[tuple[str, StoredAnswer]] = []
-        for raw in data:
-            try:
-                answer = StoredAnswer.from_dict(raw)
-                key = raw.get("key")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                continue
-            if not isinstance(key, str):
-                # written before URLs were digested: rewrite it without the clear URL
-                key, self._dirty = url_key(answer.url), True
-            answers.append((key, answer))
-        for key, answer in sorted(answers, key=lambda pair: pair[1].stored_at):  # once, at load
-            self._store(key, answer)
-
-    def _store(self, key: str, answer: StoredAnswer) -> None:
-        """Keep ``answer`` as the newest one; drop the oldest beyond the bounds (O(1) each)."""
-        previous = self._answers.pop(key, None)
-        if previous is not None:
-            self._size -= len(previous.body)
-        self._answers[key] = answer
-        self._size += len(answer.body)
-        while self._answers and (
-            len(self._answers) > self.max_entries or self._size > self.max_bytes
-        ):
-            oldest = next(iter(self._answers))
-            self._size -= len(self._answers.pop(oldest).body)
-            self._dirty = True
-
-    def get_answer(self, url: str) -> Optional[StoredAnswer]:
-        with self._lock:
-            self._load()
-            answer = self._answers.get(url_key(url))
-            return None if answer is None else attrs.evolve(answer, url=url)
-
-    def put_answer(self, answer: StoredAnswer) -> None:
-        with self._lock:
-            self._load()
-            self._store(url_key(answer.url), answer)
-            self._dirty = True
-
-    def __len__(self) -> int:
-        with self._lock:
-            self._load()
-            return len(self._answers)
-
-    def flush(self) -> None:
-        """Write the store if it changed since it was read."""
-        with self._lock:
-            if not self._dirty or read_only_folder(self.path.parent):
-                return
-            data = [
-                {**a.as_dict(), "url": redact_text(a.url), "key": key}
-                for key, a in self._answers.items()
-                # a header echoing a secret (a Link with ?token=) is not written to disk
-                if all(redact_text(v) == v for v in a.headers.values())
-            ]
-            try:
-                write_document(self.path, self.KIND, data)
-            except OSError as exc:
-                log.warning("cannot write the validator store: %s", exc)
-                return
-            self._dirty = False

@@ -13,306 +13,33 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
-import re
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 from urllib.parse import urljoin, urlsplit
 
 import attrs
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:  # requests is imported on the first request: a warm round never needs it
     import requests
     from requests.structures import CaseInsensitiveDict
-from .exceptions import ApiCheckError, CheckError, NetworkError, RateLimitCheckError
+from ..exceptions import ApiCheckError, CheckError, NetworkError
+from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
+from .ratelimit import RateLimit, looks_rate_limited, rate_limit_error
+from .response import HttpResponse, host_of, safe_url
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"softwareupdate-core/{__version__}"
 #: Largest response body read, in bytes; larger answers are an error, not a memory spike.
 MAX_BODY = 16 * 1024 * 1024
-#: Longest wait a rate-limit header may impose, in seconds; later resets count as this.
-MAX_RATE_LIMIT_WAIT = 24 * 60 * 60.0
 #: Most redirects followed for one request.
 MAX_REDIRECTS = 10
 #: Headers that carry credentials: dropped on a redirect that leaves their scope.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "private-token"})
-
-
-@attrs.frozen
-class StoredAnswer:
-    """A response body kept with its validators, to be reused when the server says 304."""
-
-    url: str
-    status: int
-    body: bytes
-    headers: Mapping[str, str]
-    etag: Optional[str] = None
-    last_modified: Optional[str] = None
-    stored_at: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "status": self.status,
-            "body": self.body.decode("utf-8", "replace"),
-            "headers": dict(self.headers),
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "stored_at": self.stored_at,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StoredAnswer:
-        return cls(
-            url=str(data["url"]),
-            status=int(data["status"]),
-            body=str(data["body"]).encode("utf-8"),
-            headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
-            etag=data.get("etag"),
-            last_modified=data.get("last_modified"),
-            stored_at=float(data.get("stored_at") or 0.0),
-        )
-
-
-class ValidatorStore(Protocol):
-    """Where conditional-request validators live (in memory, or persisted by the cache)."""
-
-    def get_answer(self, url: str) -> Optional[StoredAnswer]: ...
-
-    def put_answer(self, answer: StoredAnswer) -> None: ...
-
-
-@attrs.define
-class MemoryValidatorStore:
-    """A validator store that lives as long as the client."""
-
-    _answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-
-    def get_answer(self, url: str) -> Optional[StoredAnswer]:
-        with self._lock:
-            return self._answers.get(url)
-
-    def put_answer(self, answer: StoredAnswer) -> None:
-        with self._lock:
-            self._answers[answer.url] = answer
-
-
-@attrs.frozen
-class RateLimit:
-    """What a server said about its rate limit."""
-
-    limit: Optional[int] = None
-    remaining: Optional[int] = None
-    #: Epoch seconds when the limit refills.
-    reset: Optional[float] = None
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str], now: float) -> RateLimit:
-        """Read GitHub's ``X-RateLimit-*``, GitLab/Forgejo ``RateLimit-*`` and ``Retry-After``."""
-
-        def number(*names: str) -> Optional[float]:
-            for name in names:
-                raw = headers.get(name)
-                if raw is None:
-                    continue
-                try:
-                    value = float(str(raw).strip())
-                except ValueError:
-                    continue
-                if math.isfinite(value):  # "nan"/"inf" parse as floats but mean nothing
-                    return value
-            return None
-
-        limit = number("X-RateLimit-Limit", "RateLimit-Limit")
-        remaining = number("X-RateLimit-Remaining", "RateLimit-Remaining")
-        reset = number("X-RateLimit-Reset", "RateLimit-Reset")
-        if reset is not None and reset < 10**9:
-            # RateLimit-Reset in the IETF draft (GitLab uses epoch, Forgejo seconds)
-            reset = now + reset
-        retry_after = headers.get("Retry-After")
-        if retry_after is not None:
-            retry_at = _parse_retry_after(str(retry_after), now)
-            if retry_at is not None:
-                reset = max(reset or 0.0, retry_at)
-        if reset is not None:  # a reset in the year 3000 must not block a host for good
-            reset = min(reset, now + MAX_RATE_LIMIT_WAIT)
-        return cls(
-            limit=None if limit is None else int(limit),
-            remaining=None if remaining is None else int(remaining),
-            reset=reset,
-        )
-
-    @property
-    def exhausted(self) -> bool:
-        return self.remaining is not None and self.remaining <= 0
-
-
-def _parse_retry_after(value: str, now: float) -> Optional[float]:
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return now + max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-@attrs.frozen
-class HttpResponse:
-    """A read response; ``from_cache`` is true when a 304 let us reuse a stored answer."""
-
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    from_cache: bool = False
-    rate_limit: RateLimit = attrs.field(factory=RateLimit)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self, what: str = "a JSON document") -> Any:
-        """Decode the body as JSON, or raise CheckError saying what was expected.
-
-        Answers nested too deeply for the decoder, or holding a run of digits longer than
-        Python converts to a number (which would fail wherever a version is read from it),
-        are refused with a CheckError too.
-        """
-        text = self._json_text(what)
-        try:
-            return json.loads(text)
-        except RecursionError:
-            raise self._json_error(what, "JSON nested too deeply to read") from None
-        except ValueError:
-            raise self._json_error(what) from None
-
-    def json_items(self, what: str, limit: int) -> list[Any]:
-        """The first ``limit`` items of a JSON list answer, decoded one item at a time.
-
-        A page of releases may list far more items than asked for; only the ones used are
-        turned into objects, so a huge page costs its bytes, not a hundred times as much.
-        """
-        text = self._json_text(what)
-        at = _skip_space(text, 0)
-        if not text.startswith("[", at):
-            return self.json_list(what)  # not a list: the same errors as json_list
-        decoder = json.JSONDecoder()
-        items: list[Any] = []
-        at = _skip_space(text, at + 1)
-        if text.startswith("]", at):
-            return items
-        try:
-            while len(items) < limit:
-                item, at = decoder.raw_decode(text, at)
-                items.append(item)
-                at = _skip_space(text, at)
-                if text.startswith("]", at):
-                    break
-                if not text.startswith(",", at):
-                    raise ValueError("expected , or ]")
-                at = _skip_space(text, at + 1)
-        except RecursionError:
-            raise self._json_error(what, "JSON nested too deeply to read") from None
-        except ValueError:
-            raise self._json_error(what) from None
-        return items
-
-    def _json_text(self, what: str) -> str:
-        try:
-            text = self.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self._json_error(what) from None
-        digits = _max_int_digits()
-        if digits and re.search(rf"(?<![0-9])[0-9]{{{digits + 1}}}", text):
-            raise self._json_error(what, f"a number of more than {digits} digits")
-        return text
-
-    def _json_error(self, what: str, got: Optional[str] = None) -> CheckError:
-        if got is None:
-            kind = self.headers.get("Content-Type", "unknown content")
-            got = f"{kind!s} that is not valid JSON"
-        return CheckError(f"{_safe_url(self.url)}: expected {what}, got {got}")
-
-    def json_object(self, what: str = "a JSON object") -> dict[str, Any]:
-        data = self.json(what)
-        if not isinstance(data, dict):
-            raise CheckError(
-                f"{_safe_url(self.url)}: expected {what}, got a JSON {type(data).__name__}"
-            )
-        return data
-
-    def json_list(self, what: str = "a JSON list") -> list[Any]:
-        data = self.json(what)
-        if not isinstance(data, list):
-            raise CheckError(
-                f"{_safe_url(self.url)}: expected {what}, got a JSON {type(data).__name__}"
-            )
-        return data
-
-    @property
-    def next_link(self) -> Optional[str]:
-        """The ``rel="next"`` target of a ``Link`` header, if any."""
-        return parse_link_header(self.headers.get("Link", "")).get("next")
-
-
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _skip_space(text: str, at: int) -> int:
-    """The index of the first non-whitespace character of ``text`` from ``at`` on."""
-    match = _SPACE.match(text, at)
-    return at if match is None else match.end()
-
-
-def _max_int_digits() -> int:
-    """The most digits Python turns into an int (0: no limit, or a Python without one)."""
-    limit: Callable[[], int] = getattr(sys, "get_int_max_str_digits", lambda: 0)
-    return limit()
-
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """Parse an RFC 8288 ``Link`` header into ``{rel: url}``; malformed parts are skipped."""
-    links: dict[str, str] = {}
-    for part in value.split(","):
-        section = part.strip().split(";")
-        if len(section) < 2:
-            continue
-        target = section[0].strip()
-        if not (target.startswith("<") and target.endswith(">")):
-            continue
-        for param in section[1:]:
-            name, _, rel = param.strip().partition("=")
-            if name.strip().lower() == "rel":
-                for r in rel.strip().strip('"').split():
-                    links.setdefault(r, target[1:-1])
-    return links
-
-
-def _safe_url(url: str) -> str:
-    """The URL without query string or user info, for messages (queries may carry tokens)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
-def host_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
 
 
 def _api_message(body: bytes) -> str:
@@ -364,7 +91,7 @@ class RequestStats:
 def _new_session(pool_size: int) -> requests.Session:
     import requests
 
-    from ._deadline import DeadlineAdapter
+    from .deadline import DeadlineAdapter
 
     session = requests.Session()
     adapter = DeadlineAdapter(pool_connections=32, pool_maxsize=pool_size)
@@ -470,7 +197,7 @@ class HttpClient:
         """
         method = method.upper()
         if not url.lower().startswith(("http://", "https://")):
-            raise CheckError(f"not an http(s) URL: {_safe_url(url)!r}")
+            raise CheckError(f"not an http(s) URL: {safe_url(url)!r}")
         merged = {"User-Agent": self.user_agent, **dict(headers or {})}
         auth_tag = "" if auth is None else f"{auth[0]}:{hash(auth[1])}"
         key = RequestKey(method, url, (*tuple(sorted(merged.items())), ("auth", auth_tag)))
@@ -524,7 +251,7 @@ class HttpClient:
                 del self._exhausted[bucket]
                 return
             self.stats.refused_rate_limited += 1
-        raise _rate_limit_error(host, limit, status=None, api_message="", sent=False)
+        raise rate_limit_error(host, limit, status=None, api_message="", sent=False)
 
     def _send(
         self,
@@ -561,16 +288,16 @@ class HttpClient:
             merged_headers.update(resp_headers)
             return HttpResponse(url, stored.status, merged_headers, stored.body, True, rate)
 
-        if status in (403, 429) and _looks_rate_limited(status, rate, body):
+        if status in (403, 429) and looks_rate_limited(status, rate, body):
             self._remember_exhausted(bucket, rate)
-            raise _rate_limit_error(host, rate, status=status, api_message=_api_message(body))
+            raise rate_limit_error(host, rate, status=status, api_message=_api_message(body))
         if 200 <= status < 300 and rate.exhausted:
             # the answer is good, but the next request to this host would be refused
             self._remember_exhausted(bucket, rate)
         if not (200 <= status < 300) and status not in ok_statuses:
             message = _api_message(body)
             raise ApiCheckError(
-                f"{_safe_url(url)} answered HTTP {status}" + (f": {message}" if message else ""),
+                f"{safe_url(url)} answered HTTP {status}" + (f": {message}" if message else ""),
                 status=status,
                 api_message=message,
             )
@@ -613,12 +340,12 @@ class HttpClient:
         request longer than a silent one.
         """
         connect, read = self.timeout
-        where = _safe_url(url)
+        where = safe_url(url)
         with self._lock:
             self.stats.sent += 1
         import requests
 
-        from ._deadline import Deadline, DeadlineTimeout
+        from .deadline import Deadline, DeadlineTimeout
 
         deadline = Deadline(connect + read)
         late = NetworkError(
@@ -675,14 +402,14 @@ class HttpClient:
             response.close()
             following = urljoin(url, location)
             if not following.lower().startswith(("http://", "https://")):
-                raise NetworkError(f"{_safe_url(url)}: redirected to a URL that is not http(s)")
+                raise NetworkError(f"{safe_url(url)}: redirected to a URL that is not http(s)")
             if not _below(following, base):
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 auth = None
             if response.status_code == 303 and method != "HEAD":
                 method = "GET"
             url = following
-        raise NetworkError(f"{_safe_url(url)}: more than {MAX_REDIRECTS} redirects")
+        raise NetworkError(f"{safe_url(url)}: more than {MAX_REDIRECTS} redirects")
 
     def _open(
         self,
@@ -782,33 +509,6 @@ def _reason(exc: BaseException) -> str:
     if text.count("(") < text.count(")"):  # the split cut an opening parenthesis off
         text = text.rstrip(")")
     return text[:200] or type(exc).__name__
-
-
-def _looks_rate_limited(status: int, rate: RateLimit, body: bytes) -> bool:
-    if status == 429 or rate.exhausted:
-        return True
-    lowered = body[:2000].lower()
-    return b"rate limit" in lowered or b"ratelimit" in lowered
-
-
-def _rate_limit_error(
-    host: str, rate: RateLimit, *, status: Optional[int], api_message: str, sent: bool = True
-) -> RateLimitCheckError:
-    when = ""
-    if rate.reset is not None:
-        # a server may send any number: one beyond the platform's time range is not shown
-        with contextlib.suppress(OverflowError, OSError, ValueError):
-            when = " until " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(rate.reset))
-    lead = "rate limit exhausted" if sent else "rate limit exhausted, request not sent"
-    return RateLimitCheckError(
-        f"{host}: {lead}{when}"
-        + (f" ({rate.remaining}/{rate.limit} left)" if rate.limit is not None else ""),
-        status=status,
-        api_message=api_message,
-        remaining=rate.remaining,
-        limit=rate.limit,
-        reset=rate.reset,
-    )
 
 
 def client_from(kwargs: Mapping[str, Any]) -> HttpClient:

@@ -79,7 +79,7 @@ def populate_release_check(check: dict[str, Any]) -> dict[str, Any]:
     prerelease = check.get("prerelease") is True
     if not prerelease and _is_stable(str(current)):
         return check
-    from .updaters import select_method
+    from ..updaters import select_method
 
     result = dict(check)
     result["force_base"] = False

@@ -1,0 +1,432 @@
+"""Loading settings: from a mapping, a YAML file, a whole OctoPrint ``config.yaml``.
+
+A whole config contributes its restart commands and OctoPrint's shipped checks (the host
+defaults, :func:`octoprint_default_checks`); a bare section is the
+``plugins.softwareupdate`` mapping itself. YAML is read bounded (size, alias expansion)
+with the safe loader only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Optional, Union
+
+import attrs
+
+from ..exceptions import ConfigurationInvalid
+from .settings import (
+    Credentials,
+    RestartCommands,
+    Settings,
+    Timeout,
+)
+from .validation import (
+    A_BOOL,
+    A_STR,
+    STR_OR_LIST,
+    Checker,
+    describe,
+    parse_check,
+)
+
+
+def octoprint_default_checks(*, with_pip: bool = False) -> dict[str, dict[str, Any]]:
+    """The checks OctoPrint 1.11.8 ships: the ``octoprint`` target (releases, three channels).
+
+    Used for a whole OctoPrint ``config.yaml``, whose ``checks`` hold only what the user
+    changed. The ``octoprint`` target is there only when OctoPrint is installed in this
+    environment (its version is ``current``); ``pip`` only when ``with_pip`` (the config's
+    ``checks`` name it), as OctoPrint itself ships no ``pip`` target.
+    """
+    checks: dict[str, dict[str, Any]] = {}
+    if with_pip:
+        checks["pip"] = {
+            "type": "pypi_release",
+            "package": "pip",
+            "displayName": "pip",
+            "pip": "pip=={target_version}",
+        }
+    installed = _installed_version("OctoPrint")
+    if installed is None:
+        return checks
+    octoprint: dict[str, Any] = {
+        "type": "github_release",
+        "user": "OctoPrint",
+        "repo": "OctoPrint",
+        "displayName": "OctoPrint",
+        "method": "pip",
+        "pip": "https://github.com/OctoPrint/OctoPrint/archive/{target_version}.zip",
+        # the channels' commitish lists as OctoPrint 1.11.8 ships them
+        "stable_branch": {"name": "Stable", "branch": "master", "commitish": ["master", "main"]},
+        "prerelease_branches": [
+            {
+                "name": "Maintenance RCs",
+                "branch": "rc/maintenance",
+                "commitish": ["rc/maintenance", "next"],
+            },
+            {
+                "name": "Devel RCs",
+                "branch": "rc/devel",
+                "commitish": ["rc/maintenance", "rc/devel", "next"],
+            },
+        ],
+        "restart": "octoprint",
+        "current": installed,
+    }
+    return {"octoprint": octoprint, **checks}
+
+
+def _installed_version(distribution: str) -> Optional[str]:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def default_checks() -> dict[str, dict[str, Any]]:
+    """The checks of the built-in default: pip and softwareupdate-core on the index."""
+    return {
+        "pip": {
+            "type": "pypi_release",
+            "package": "pip",
+            "displayName": "pip",
+            "pip": "pip=={target_version}",
+        },
+        "softwareupdate-core": {
+            "type": "pypi_release",
+            "package": "softwareupdate-core",
+            "displayName": "softwareupdate-core",
+            "pip": "softwareupdate-core=={target_version}",
+            "unpublished_ok": True,
+        },
+    }
+
+
+#: Longest a timeout may be, in seconds (a day): a bigger one is a typo, not a wish.
+MAX_TIMEOUT = 86400.0
+
+
+# Top-level keys by how they are validated: whole numbers with their range, booleans,
+# version strings. The others have their own code in parse_section. The upper bounds keep
+# every value usable (a thread pool, a semaphore, a timedelta) instead of crashing a round.
+_YEAR = 365 * 24 * 60
+
+
+_WHOLE_NUMBERS: Mapping[str, tuple[int, int]] = {
+    "cache_ttl": (0, _YEAR),
+    "minimum_free_storage": (0, 10**12),
+    "check_overlay_ttl": (0, _YEAR),
+    "updatelog_cutoff": (0, 100 * _YEAR),
+    "max_workers": (1, 256),
+    "per_host_limit": (1, 64),
+    "stale_limit": (0, _YEAR),
+    "max_pages": (1, 1000),
+}
+
+
+#: Seconds-valued keys kept in ``extra`` (read where they are used), with their largest value.
+_EXTRA_SECONDS: Mapping[str, float] = {
+    "verify_timeout": 7 * 86400,
+    "restart_timeout": MAX_TIMEOUT,
+    "lock_wait": MAX_TIMEOUT,
+    "busy_poll_interval": MAX_TIMEOUT,
+}
+
+
+_BOOLEANS = ("notify_users", "ignore_throttled")
+
+
+_VERSIONS = ("minimum_python", "minimum_pip")
+
+
+_OTHER_KEYS = (
+    "checks",
+    "pip_command",
+    "check_overlay_url",
+    "credentials",
+    "restart_commands",
+    "timeout",
+    "plugin_folder",
+    "index_url",
+    # OctoPrint's older names for the restart commands, read into restart_commands
+    "octoprint_restart_command",
+    "environment_restart_command",
+)
+
+
+_KNOWN_KEYS = frozenset((*_WHOLE_NUMBERS, *_BOOLEANS, *_VERSIONS, *_OTHER_KEYS))
+
+
+def parse_section(data: Any, checker: Checker, restart_defaults: RestartCommands) -> Settings:
+    """Validate one ``softwareupdate`` section; ``checker`` knows the file and key prefix."""
+    section = checker.mapping("", data)
+    values: dict[str, Any] = {}
+    for key, (minimum, maximum) in _WHOLE_NUMBERS.items():
+        if section.get(key) is not None:
+            values[key] = checker.integer(key, section[key], minimum=minimum, maximum=maximum)
+    for key, most in _EXTRA_SECONDS.items():
+        if section.get(key) is not None:
+            checker.number(key, section[key], minimum=0, maximum=most)
+    for key in _BOOLEANS:
+        if section.get(key) is not None:
+            values[key] = checker.expect(key, section[key], A_BOOL)
+    for key in _VERSIONS:
+        if section.get(key) is not None:
+            values[key] = checker.version(key, section[key])
+    if "check_overlay_url" in section:
+        values["check_overlay_url"] = checker.optional_str(
+            "check_overlay_url", section["check_overlay_url"]
+        )
+    checks: dict[str, Mapping[str, Any]] = {}
+    invalid: dict[str, str] = {}
+    for name, check in checker.mapping("checks", section.get("checks")).items():
+        # one target's bad value is that target's error, never the whole file's
+        try:
+            checks[str(name)] = parse_check(checker.below(f"checks.{name}"), check)
+        except ConfigurationInvalid as exc:
+            invalid[str(name)] = str(exc)
+            checks[str(name)] = dict(check) if isinstance(check, Mapping) else {}
+    return Settings(
+        checks=checks,
+        invalid_checks=invalid,
+        pip_command=_parse_pip_command(checker, section.get("pip_command")),
+        credentials=_parse_credentials(checker.below("credentials"), section.get("credentials")),
+        restart_commands=_parse_restart(checker, section, restart_defaults),
+        timeout=_parse_timeout(checker, section.get("timeout")),
+        plugin_folder=checker.optional_str("plugin_folder", section.get("plugin_folder")),
+        index_url=checker.optional_str("index_url", section.get("index_url")),
+        extra={str(k): v for k, v in section.items() if k not in _KNOWN_KEYS},
+        source=checker.source,
+        **values,
+    )
+
+
+def _parse_pip_command(checker: Checker, value: Any) -> Optional[Union[str, list[str]]]:
+    if value is None or value == "" or value == []:
+        return None
+    checker.expect("pip_command", value, STR_OR_LIST)
+    return list(value) if isinstance(value, list) else str(value)
+
+
+def _parse_credentials(checker: Checker, data: Any) -> Credentials:
+    raw = checker.mapping("", data)
+    forgejo = checker.mapping("forgejo", raw.get("forgejo"))
+    return Credentials(
+        github=checker.optional_str("github", raw.get("github")),
+        bitbucket_user=checker.optional_str("bitbucket_user", raw.get("bitbucket_user")),
+        bitbucket_password=checker.optional_str(
+            "bitbucket_password", raw.get("bitbucket_password")
+        ),
+        forgejo={
+            str(forge): str(checker.expect(f"forgejo.{forge}", token, A_STR))
+            for forge, token in forgejo.items()
+            if token is not None
+        },
+        gitlab=checker.optional_str("gitlab", raw.get("gitlab")),
+    )
+
+
+def _parse_restart(
+    checker: Checker, section: Mapping[str, Any], defaults: RestartCommands
+) -> RestartCommands:
+    """``restart_commands``, else OctoPrint's older section keys, else the server's commands."""
+    nested = checker.mapping("restart_commands", section.get("restart_commands"))
+
+    def pick(kind: str) -> Optional[str]:
+        return (
+            checker.optional_str(f"restart_commands.{kind}", nested.get(kind))
+            or checker.optional_str(
+                f"{kind}_restart_command", section.get(f"{kind}_restart_command")
+            )
+            or defaults.for_kind(kind)
+        )
+
+    return RestartCommands(octoprint=pick("octoprint"), environment=pick("environment"))
+
+
+def _parse_timeout(checker: Checker, value: Any) -> Timeout:
+    """``timeout: {connect, read}`` in seconds, or one number for both."""
+    default = Timeout()
+    if value is None:
+        return default
+    if not isinstance(value, Mapping):
+        both = checker.number("timeout", value, minimum=0, exclusive=True, maximum=MAX_TIMEOUT)
+        return Timeout(connect=both, read=both)
+
+    def seconds(key: str, fallback: float) -> float:
+        raw = value.get(key)
+        if raw is None:
+            return fallback
+        return checker.number(f"timeout.{key}", raw, minimum=0, exclusive=True, maximum=MAX_TIMEOUT)
+
+    return Timeout(connect=seconds("connect", default.connect), read=seconds("read", default.read))
+
+
+def parse_document(data: Any, *, source: Optional[str] = None) -> Settings:
+    """Load settings from a parsed YAML document: a whole OctoPrint config or a bare section.
+
+    A whole config is recognised by its ``plugins`` or ``server`` key; its ``server.commands``
+    (``serverRestartCommand``, ``systemRestartCommand``) become the restart commands and
+    OctoPrint's shipped checks (:func:`octoprint_default_checks`) the ``default_checks``. A bare
+    section may be the section itself or a mapping with the single key ``softwareupdate``.
+    """
+    checker = Checker(source)
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigurationInvalid(
+            f"expected a mapping at the top level, got {describe(data)}", source=source
+        )
+    if "plugins" in data or "server" in data:
+        plugins = checker.mapping("plugins", data.get("plugins"))
+        server = checker.mapping("server", data.get("server"))
+        commands = checker.below("server.commands")
+        raw_commands = checker.mapping("server.commands", server.get("commands"))
+        restart_defaults = RestartCommands(
+            octoprint=commands.optional_str(
+                "serverRestartCommand", raw_commands.get("serverRestartCommand")
+            ),
+            environment=commands.optional_str(
+                "systemRestartCommand", raw_commands.get("systemRestartCommand")
+            ),
+        )
+        section = checker.below("plugins.softwareupdate")
+        settings = parse_section(plugins.get("softwareupdate"), section, restart_defaults)
+        disabled = plugins.get("_disabled")
+        if isinstance(disabled, list) and "softwareupdate" in disabled:
+            # OctoPrint would not load the plugin: nothing to check, and the reason said
+            return attrs.evolve(
+                settings,
+                checks={},
+                invalid_checks={},
+                disabled_reason=(
+                    "the softwareupdate plugin is disabled in this config "
+                    "(plugins._disabled lists softwareupdate): nothing to check"
+                ),
+            )
+        defaults = octoprint_default_checks(with_pip="pip" in settings.checks)
+        return attrs.evolve(settings, default_checks=defaults)
+    if set(data) == {"softwareupdate"}:
+        section = checker.below("softwareupdate")
+        return parse_section(data["softwareupdate"], section, RestartCommands())
+    return parse_section(data, checker, RestartCommands())
+
+
+def load_yaml(path: Union[str, os.PathLike[str]]) -> Settings:
+    """Read ``path`` (a bare section or a whole OctoPrint config) into Settings."""
+    import yaml
+
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as handle:
+            # bounded: a huge file (or /dev/zero) must not fill the memory
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationInvalid(
+            f"cannot read the file: {exc.strerror or exc}", source=source
+        ) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigurationInvalid(
+            f"the file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, "
+            "the most a configuration may have",
+            source=source,
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigurationInvalid(
+            f"not UTF-8 text: {exc.reason} at line {line} (byte {exc.start})", source=source
+        ) from None
+    try:
+        # the C loader when PyYAML has it: the same safe subset, several times faster
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        try:
+            node = loader.get_single_node()
+            problem = _alias_problem(node)
+            if problem:
+                raise ConfigurationInvalid(problem, source=source)
+            document = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ConfigurationInvalid(f"not valid YAML{_yaml_problem(exc)}", source=source) from None
+    return parse_document(document, source=source)
+
+
+#: Largest configuration file read, in bytes (a whole OctoPrint config.yaml is far smaller).
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+#: Most YAML nodes that aliases (``*name``) may add to a configuration once expanded. Enough
+#: for anchors shared by hundreds of checks; a "billion laughs" alias bomb needs far more.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+def _alias_problem(root: Any) -> str:
+    """Why the YAML node graph ``root`` must not be built, or an empty string.
+
+    Aliases make one node appear in many places; every later walk over the settings (a copy,
+    a digest, ``config show``) pays for each appearance. Counts the nodes of the expanded
+    document without expanding it (each node's expanded size once, memoised), and refuses an
+    alias that contains itself. Iterative, so a deep document cannot exhaust the stack.
+    """
+    if root is None:
+        return ""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        ident = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(ident)
+            sizes[ident] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if ident in sizes:
+            continue
+        if ident in open_nodes:
+            line = node.start_mark.line + 1 if getattr(node, "start_mark", None) else 0
+            return f"a YAML alias at line {line} refers to a node that contains it"
+        open_nodes.add(ident)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                mark = getattr(child, "start_mark", None)
+                line = mark.line + 1 if mark is not None else 0
+                return f"a YAML alias refers to the node at line {line} that contains it"
+            if id(child) not in sizes:
+                stack.append((child, False))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_ALIAS_EXPANSION:
+        return (
+            f"YAML aliases (*name) would expand the document by {added:,} nodes, more than "
+            f"the {MAX_ALIAS_EXPANSION:,} allowed (an alias bomb?)"
+        )
+    return ""
+
+
+def _children(node: Any) -> list[Any]:
+    """The child nodes of a YAML node: a sequence's items, a mapping's keys and values."""
+    value = getattr(node, "value", None)
+    if not isinstance(value, list):
+        return []
+    children: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            children.extend(item)
+        else:
+            children.append(item)
+    return children
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """`` at line L, column C: problem`` from a PyYAML error, as far as it tells."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}: {problem}"

@@ -1,0 +1,1 @@
+"""The check and update rounds: checking, status building, planning, updating, guards, restart."""
