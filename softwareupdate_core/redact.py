@@ -87,6 +87,19 @@ def redact_text(text: str) -> str:
     return redact_urls(text)
 
 
+def redact_known(text: str, *secrets: Any) -> str:
+    """``text`` with URL secrets and each of the known ``secrets`` (a password a library may
+    echo in its own error message) masked.
+
+    >>> redact_known("AUTH failed for pw123 at redis://:pw123@h/0", "pw123")
+    'AUTH failed for *** at redis://***@h/0'
+    """
+    for secret in secrets:
+        if isinstance(secret, str) and secret:
+            text = text.replace(secret, MASK)
+    return redact_text(text)
+
+
 def redact_optional(text: Any) -> Any:
     """:func:`redact_text` for a string; anything else (None) unchanged."""
     return redact_text(text) if isinstance(text, str) else text

@@ -124,6 +124,9 @@ def build_plan(
         if target_version is None:
             leave(name, "no version to update to is known")
             continue
+        if ctx.settings.update_timeout is not None and check.get("update_timeout") is None:
+            # the top-level update_timeout is the default of every check without its own
+            check = {**check, "update_timeout": ctx.settings.update_timeout}
         method = select_method(check)
         if method is None:
             leave(name, "no update method configured")

@@ -31,9 +31,6 @@ _NO_RESTART = frozenset({"", "none", "no", "false"})
 #: single-file plugin counts: the running host still has the old module loaded.
 HOST_RESTART_METHODS = frozenset({"pip", "update_script", "single_file_plugin"})
 
-#: Seconds a restart command may run before it counts as failed (``restart_timeout`` setting).
-DEFAULT_RESTART_TIMEOUT = 120.0
-
 #: ``restart_outcome`` values of an update report.
 RESTARTED = "restarted"
 MANUAL = "manual"
@@ -84,7 +81,7 @@ def perform_restart(
     command = ctx.settings.restart_commands.for_kind(kind)
     try:
         if command:
-            timeout = float(ctx.settings.extra.get("restart_timeout", DEFAULT_RESTART_TIMEOUT))
+            timeout = ctx.settings.restart_timeout
             emit(RESTARTING, {"kind": kind})
             log.info("restarting (%s) with %r", kind, command)
             run_command(command, timeout=timeout)

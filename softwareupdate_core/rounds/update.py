@@ -27,7 +27,7 @@ import attrs
 
 from .. import events
 from ..context import Context
-from ..exceptions import ConfigurationInvalid, SoftwareUpdateError
+from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
 from ..protocols import host_answer
 from ..redact import redact_urls
@@ -64,12 +64,6 @@ from .verify import PIP_METHOD, verify_update
 
 log = logging.getLogger(__name__)
 
-#: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
-DEFAULT_BUSY_POLL_INTERVAL = 10.0
-#: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
-DEFAULT_LOCK_WAIT = 2.0
-#: Seconds a ``verify`` command may run; setting ``verify_timeout``.
-DEFAULT_VERIFY_TIMEOUT = 300.0
 #: The refusal of a queued round whose queue was cancelled.
 CANCELLED = "cancelled while waiting for the host to be idle"
 
@@ -102,9 +96,7 @@ class UpdateRunner:
         A failing guard gives a report with ``refused`` set and nothing changed.
         """
         names = None if targets is None else list(targets)
-        lock = UpdateLock(
-            self._lock_path, wait=self._setting_seconds("lock_wait", DEFAULT_LOCK_WAIT)
-        )
+        lock = UpdateLock(self._lock_path, wait=self._ctx.settings.lock_wait)
         lock.acquire()
         held_back: Optional[str] = None
         try:
@@ -268,7 +260,7 @@ class UpdateRunner:
         event = threading.Event()
         with self._state:
             self._cancel = event
-        interval = self._setting_seconds("busy_poll_interval", DEFAULT_BUSY_POLL_INTERVAL)
+        interval = self._ctx.settings.busy_poll_interval
         self._ctx.emit(events.UPDATE_QUEUED, {"targets": list(order)})
         log.info("host is busy, update of %s queued", ", ".join(order))
         try:
@@ -364,7 +356,7 @@ class UpdateRunner:
             planned,
             updater,
             log_cb,
-            lambda: self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT),
+            lambda: self._ctx.settings.verify_timeout,
         )
 
     def _roll_back(
@@ -490,13 +482,3 @@ class UpdateRunner:
 
     def _host_target(self) -> str:
         return self._ctx.settings.host_target
-
-    def _setting_seconds(self, key: str, default: float) -> float:
-        value = self._ctx.settings.extra.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ConfigurationInvalid(
-                f"expected a number of seconds, got {value!r}",
-                key=key,
-                source=self._ctx.settings.source,
-            )
-        return float(value)
