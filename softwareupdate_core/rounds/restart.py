@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from ..context import Context
 from ..events import RESTART_FAILED, RESTART_MANUALLY, RESTARTING
 from ..exceptions import SoftwareUpdateError
-from ..protocols import DefaultHost, EventSink
+from ..protocols import DefaultHost, EventSink, Host
 from ..util import run_command
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def perform_restart(
     return FAILED
 
 
-def _host_restart(host: object) -> Optional[Callable[[str], Any]]:
+def _host_restart(host: Host) -> Optional[Callable[[str], Any]]:
     """The host's own ``restart`` method, or None when it has none (or only the default)."""
     restart = getattr(host, "restart", None)
     if restart is None or getattr(type(host), "restart", None) is DefaultHost.restart:

@@ -29,7 +29,7 @@ from .. import events
 from ..context import Context
 from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
-from ..protocols import host_answer
+from ..protocols import Updater, host_answer
 from ..redact import redact_urls
 from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from ..updaters import select_method
@@ -323,7 +323,7 @@ class UpdateRunner:
 
     def _perform(
         self,
-        updater: Any,
+        updater: Updater,
         planned: PlannedUpdate,
         version: str,
         log_cb: Callable[..., None],
@@ -349,7 +349,7 @@ class UpdateRunner:
         return None
 
     def _verify(
-        self, planned: PlannedUpdate, updater: Any, log_cb: Callable[..., None]
+        self, planned: PlannedUpdate, updater: Updater, log_cb: Callable[..., None]
     ) -> Optional[str]:
         """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
         return verify_update(
@@ -362,7 +362,7 @@ class UpdateRunner:
     def _roll_back(
         self,
         planned: PlannedUpdate,
-        updater: Any,
+        updater: Updater,
         problem: str,
         log_cb: Callable[..., None],
         *,

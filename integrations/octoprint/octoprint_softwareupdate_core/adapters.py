@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 from softwareupdate_core import events
 from softwareupdate_core import exceptions as core
 from softwareupdate_core.models import VersionInformation
+from softwareupdate_core.protocols import EventSink
 from softwareupdate_core.redact import redact_urls
 from softwareupdate_core.util import accepted_keywords, pick_keywords
 
@@ -38,7 +39,7 @@ ENGINES = (ENGINE_CORE, ENGINE_EXTRA_TYPES)
 COMMIT_TYPES = ("forgejo_commit", "codeberg_commit")
 RELEASE_TYPES = ("forgejo_release", "codeberg_release", "gitlab_release")
 
-Sink = Callable[[str, Mapping[str, Any]], None]
+Sink = EventSink
 
 
 def octoprint_error(exc: BaseException, ops: types.ModuleType) -> BaseException:
