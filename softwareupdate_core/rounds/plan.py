@@ -18,6 +18,7 @@ from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, TargetStatus, UpdateResult
 from ..redact import redact_urls
 from ..updaters import select_method
+from ..util import call_plugin
 from .restart import restart_kind
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def build_plan(
             continue
         try:
             updater = ctx.registry.updater(method)
-            possible = bool(updater.can_perform_update(name, check, online=online))
+            possible = bool(call_plugin(updater.can_perform_update, name, check, online=online))
         except SoftwareUpdateError as exc:
             leave(name, str(exc), FAILED)
             continue

@@ -33,11 +33,7 @@ from ..protocols import Updater, host_answer
 from ..redact import redact_urls
 from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from ..updaters import select_method
-from ..util import (
-    accepted_keywords,
-    inherited_by_commands,
-    pick_keywords,
-)
+from ..util import call_plugin, inherited_by_commands
 from .check import CURRENT_TRACKING_TYPES, CheckRunner
 from .guards import (
     LOCK_FILE_NAME,
@@ -333,13 +329,15 @@ class UpdateRunner:
     ) -> Optional[str]:
         """Run the updater; return what went wrong, or None."""
         try:
-            perform = updater.perform_update
-            offered = {"log_cb": log_cb, "online": online, "force": force, "http": self._ctx.http}
-            perform(
+            call_plugin(
+                updater.perform_update,
                 planned.target,
                 planned.check,
                 version,
-                **pick_keywords(offered, accepted_keywords(perform)),
+                log_cb=log_cb,
+                online=online,
+                force=force,
+                http=self._ctx.http,
             )
         except SoftwareUpdateError as exc:
             return str(exc) or type(exc).__name__
