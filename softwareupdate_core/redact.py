@@ -125,6 +125,22 @@ def redact_value(value: Any, key: object = "") -> Any:
     return repr(value)
 
 
+def redact_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """Global credentials as they may be shown: every value but the Bitbucket user name masked.
+
+    The Forgejo tokens are keyed by forge name or API URL; a URL key loses its secrets too.
+    """
+    masked: dict[str, Any] = {}
+    for name, value in credentials.items():
+        if isinstance(value, Mapping):
+            masked[name] = {redact_text(str(k)): MASK if v else v for k, v in value.items()}
+        elif name == "bitbucket_user" or not value:
+            masked[name] = value
+        else:
+            masked[name] = MASK
+    return masked
+
+
 def redacted_repr(value: Any) -> str:
     """The ``repr`` of :func:`redact_value` of ``value`` (an attrs ``repr=`` hook)."""
     return repr(redact_value(value))
