@@ -1,6 +1,8 @@
 """softwareupdate-core: find newer versions of a program's components and apply them safely.
 
-Public names only; everything else lives in modules the docs do not advertise.
+Public names only: the Manager and its settings, the reports, the protocols a host and its
+plugins implement (``Host``, ``EventSink``, ``VersionCheck``, ``Updater``) and the errors a
+host catches; everything else lives in modules the docs do not advertise.
 Attributes are imported on first use so that ``softwareupdate --version`` stays quick.
 """
 
@@ -14,6 +16,20 @@ from ._version import __version__
 if TYPE_CHECKING:
     from . import events
     from .config.settings import Settings
+    from .exceptions import (
+        CannotCheckOffline,
+        CannotUpdateOffline,
+        CheckError,
+        ConfigurationInvalid,
+        NetworkError,
+        NoUpdateAvailable,
+        RestartFailed,
+        SoftwareUpdateError,
+        UnknownCheckType,
+        UnknownUpdateType,
+        UpdateAlreadyInProgress,
+        UpdateError,
+    )
     from .hookspecs import hookimpl
     from .manager import Manager
     from .models import (
@@ -26,6 +42,7 @@ if TYPE_CHECKING:
         VersionInformation,
         VersionRef,
     )
+    from .protocols import EventSink, Host, Updater, VersionCheck
 
 _LAZY = {
     "hookimpl": "hookspecs",
@@ -39,17 +56,49 @@ _LAZY = {
     "UpdateResult": "models",
     "VersionInformation": "models",
     "VersionRef": "models",
+    "CannotCheckOffline": "exceptions",
+    "CannotUpdateOffline": "exceptions",
+    "CheckError": "exceptions",
+    "ConfigurationInvalid": "exceptions",
+    "NetworkError": "exceptions",
+    "NoUpdateAvailable": "exceptions",
+    "RestartFailed": "exceptions",
+    "SoftwareUpdateError": "exceptions",
+    "UnknownCheckType": "exceptions",
+    "UnknownUpdateType": "exceptions",
+    "UpdateAlreadyInProgress": "exceptions",
+    "UpdateError": "exceptions",
+    "EventSink": "protocols",
+    "Host": "protocols",
+    "Updater": "protocols",
+    "VersionCheck": "protocols",
 }
 
 __all__ = [
+    "CannotCheckOffline",
+    "CannotUpdateOffline",
+    "CheckError",
     "CheckReport",
+    "ConfigurationInvalid",
+    "EventSink",
+    "Host",
     "Manager",
+    "NetworkError",
+    "NoUpdateAvailable",
     "RemoteRef",
+    "RestartFailed",
     "Settings",
+    "SoftwareUpdateError",
     "TargetStatus",
+    "UnknownCheckType",
+    "UnknownUpdateType",
+    "UpdateAlreadyInProgress",
+    "UpdateError",
     "UpdateLogEntry",
     "UpdateReport",
     "UpdateResult",
+    "Updater",
+    "VersionCheck",
     "VersionInformation",
     "VersionRef",
     "__version__",

@@ -14,7 +14,7 @@ import pluggy
 from .config.settings import Settings
 from .http import HttpClient
 from .plugins import Registry
-from .protocols import EventSink
+from .protocols import EventSink, Host
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,6 @@ class Context:
     plugin_manager: pluggy.PluginManager
     http: HttpClient
     data_folder: Path
-    host: object
+    host: Host
     emit: EventSink = no_events
     clock: Callable[[], float] = time.time

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .redact import redact_text
+
 
 class SoftwareUpdateError(Exception):
-    """Base of every error of this library."""
+    """Base of every error of this library.
+
+    Its message passes the one secret policy (:func:`~.redact.redact_text`) when the error is
+    made, so ``str``, ``repr``, ``args`` and tracebacks never carry a URL token, whichever
+    code raised it.
+    """
 
     code: str = "unknown"
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact_text(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigurationInvalid(SoftwareUpdateError):
@@ -148,7 +158,7 @@ class FileWriteError(SoftwareUpdateError, OSError):
     code = "update"
 
     def __str__(self) -> str:
-        return str(self.strerror)
+        return redact_text(str(self.strerror))
 
 
 class RestartFailed(SoftwareUpdateError):

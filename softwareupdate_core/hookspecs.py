@@ -8,9 +8,12 @@ keeps it, and a later plugin offering the same name is refused with a logged war
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from .protocols import Updater, VersionCheck
 
 PROJECT_NAME = "softwareupdate_core"
 
@@ -19,7 +22,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def softwareupdate_version_checks() -> Mapping[str, Any]:
+def softwareupdate_version_checks() -> Mapping[str, VersionCheck]:
     """Return version check types this plugin provides: type name -> VersionCheck.
 
     Called once when a Manager builds its registry. A value qualifies when it has a
@@ -30,7 +33,7 @@ def softwareupdate_version_checks() -> Mapping[str, Any]:
 
 
 @hookspec
-def softwareupdate_updaters() -> Mapping[str, Any]:
+def softwareupdate_updaters() -> Mapping[str, Updater]:
     """Return update methods this plugin provides: method name -> Updater.
 
     Called once when a Manager builds its registry. A value qualifies when it has

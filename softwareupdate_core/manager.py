@@ -14,7 +14,7 @@ from .exceptions import ConfigurationInvalid
 from .http import HttpClient
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
-from .protocols import DefaultHost, EventSink
+from .protocols import DefaultHost, EventSink, Host
 from .rounds.check import CheckRunner
 from .rounds.update import UpdateRunner
 from .store.documents import read_only_folder, remove_stale_temp_files
@@ -39,7 +39,7 @@ class Manager:
         *,
         data_folder: Union[str, os.PathLike[str], None] = None,
         events: Optional[EventSink] = None,
-        host: Optional[object] = None,
+        host: Optional[Host] = None,
         plugins: Iterable[object] = (),
         load_entrypoints: bool = True,
         session: Optional[requests.Session] = None,

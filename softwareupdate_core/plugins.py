@@ -12,6 +12,7 @@ import pluggy
 from . import hookspecs
 from ._lazy import LazyModule
 from .hookspecs import PROJECT_NAME
+from .protocols import Updater, VersionCheck
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,8 @@ def _is_updater(name: str, value: Any) -> Optional[str]:
 class Registry:
     """The version checks and updaters known to one Manager."""
 
-    version_checks: Mapping[str, Any]
-    updaters: Mapping[str, Any]
+    version_checks: Mapping[str, VersionCheck]
+    updaters: Mapping[str, Updater]
     check_owners: Mapping[str, str]
     updater_owners: Mapping[str, str]
 
@@ -153,7 +154,7 @@ class Registry:
         updaters, updater_owners = collect(pm, "softwareupdate_updaters", validate=_is_updater)
         return cls(checks, updaters, check_owners, updater_owners)
 
-    def version_check(self, type_name: str) -> Any:
+    def version_check(self, type_name: str) -> VersionCheck:
         from .exceptions import UnknownCheckType
 
         try:
@@ -161,7 +162,7 @@ class Registry:
         except KeyError:
             raise UnknownCheckType(f"unknown check type {type_name!r}") from None
 
-    def updater(self, method: str) -> Any:
+    def updater(self, method: str) -> Updater:
         from .exceptions import UnknownUpdateType
 
         try:

@@ -95,7 +95,7 @@ class DefaultHost:
         return {}
 
 
-def host_call(host: object, name: str, *args: Any) -> Any:
+def host_call(host: Host, name: str, *args: Any) -> Any:
     """Call ``host.<name>(*args)`` falling back to :class:`DefaultHost` when it is missing."""
     method = getattr(host, name, None)
     if method is None:
@@ -104,7 +104,7 @@ def host_call(host: object, name: str, *args: Any) -> Any:
 
 
 def host_answer(
-    host: object,
+    host: Host,
     name: str,
     fallback: bool,
     *,

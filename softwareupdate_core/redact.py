@@ -87,6 +87,19 @@ def redact_text(text: str) -> str:
     return redact_urls(text)
 
 
+def redact_known(text: str, *secrets: Any) -> str:
+    """``text`` with URL secrets and each of the known ``secrets`` (a password a library may
+    echo in its own error message) masked.
+
+    >>> redact_known("AUTH failed for pw123 at redis://:pw123@h/0", "pw123")
+    'AUTH failed for *** at redis://***@h/0'
+    """
+    for secret in secrets:
+        if isinstance(secret, str) and secret:
+            text = text.replace(secret, MASK)
+    return redact_text(text)
+
+
 def redact_optional(text: Any) -> Any:
     """:func:`redact_text` for a string; anything else (None) unchanged."""
     return redact_text(text) if isinstance(text, str) else text
@@ -110,6 +123,22 @@ def redact_value(value: Any, key: object = "") -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return repr(value)
+
+
+def redact_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """Global credentials as they may be shown: every value but the Bitbucket user name masked.
+
+    The Forgejo tokens are keyed by forge name or API URL; a URL key loses its secrets too.
+    """
+    masked: dict[str, Any] = {}
+    for name, value in credentials.items():
+        if isinstance(value, Mapping):
+            masked[name] = {redact_text(str(k)): MASK if v else v for k, v in value.items()}
+        elif name == "bitbucket_user" or not value:
+            masked[name] = value
+        else:
+            masked[name] = MASK
+    return masked
 
 
 def redacted_repr(value: Any) -> str:

@@ -237,8 +237,8 @@ def _kill(process: subprocess.Popen[str], own_process_group: bool) -> None:
 def accepted_keywords(function: Callable[..., Any]) -> Optional[frozenset[str]]:
     """The keyword names ``function`` accepts; None when it takes ``**kwargs`` (any keyword).
 
-    Lets the library call plugin callables written for older signatures. A signature that
-    cannot be inspected (some builtins) accepts no keywords: the oldest calling convention.
+    The inspection behind :class:`PluginCall`; call plugin code through that. A signature
+    that cannot be inspected (some builtins) accepts no keywords: the oldest convention.
     """
     try:
         parameters = inspect.signature(function).parameters.values()
@@ -255,3 +255,55 @@ def pick_keywords(offered: Mapping[str, Any], accepted: Optional[frozenset[str]]
     if accepted is None:
         return dict(offered)
     return {k: v for k, v in offered.items() if k in accepted}
+
+
+@attrs.frozen
+class PluginCall:
+    """A plugin callable with the keywords it accepts, inspected once.
+
+    The one adapter for plugin code written against an older signature: ``python_checker``
+    and ``python_updater`` callables, third-party check types and updaters, and the OctoPrint
+    integration all call through it. The library offers every keyword it has (``online``,
+    ``credentials``, ``http``, ``log_cb``, ``force`` ...); the callable gets those it names,
+    or all of them when it takes ``**kwargs``. Positional arguments are always passed. No
+    ``TypeError`` retry: an error raised inside the callable is never taken for a signature
+    mismatch.
+    """
+
+    function: Callable[..., Any]
+    #: The keyword names it accepts; None when it takes ``**kwargs``.
+    accepted: Optional[frozenset[str]]
+
+    @classmethod
+    def of(cls, function: Callable[..., Any]) -> PluginCall:
+        """Inspect ``function``'s signature once."""
+        return cls(function, accepted_keywords(function))
+
+    def keywords(self, offered: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of ``offered`` this callable accepts."""
+        return pick_keywords(offered, self.accepted)
+
+    def problem(self, *args: Any, **offered: Any) -> Optional[str]:
+        """Why calling with ``args`` (and the accepted ``offered``) cannot work, or None.
+
+        For refusing an unusable plugin callable with a clear message before calling it; a
+        signature that cannot be inspected counts as usable.
+        """
+        try:
+            signature = inspect.signature(self.function)
+        except (TypeError, ValueError):
+            return None
+        try:
+            signature.bind(*args, **self.keywords(offered))
+        except TypeError as exc:
+            return str(exc)
+        return None
+
+    def __call__(self, *args: Any, **offered: Any) -> Any:
+        """Call with ``args`` and the accepted part of ``offered``."""
+        return self.function(*args, **self.keywords(offered))
+
+
+def call_plugin(function: Callable[..., Any], /, *args: Any, **offered: Any) -> Any:
+    """Call plugin code once through :class:`PluginCall` (inspecting its signature now)."""
+    return PluginCall.of(function)(*args, **offered)

@@ -25,7 +25,6 @@ characters), raises :class:`~softwareupdate_core.exceptions.CheckError` naming i
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
@@ -33,6 +32,7 @@ import semantic_version
 from packaging.version import InvalidVersion, Version
 
 from .exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
+from .remote_values import MAX_LENGTH, value_problem
 
 #: The comparison scheme names a check's ``release_compare`` may use.
 COMPARE_METHODS: tuple[str, ...] = (
@@ -44,8 +44,9 @@ COMPARE_METHODS: tuple[str, ...] = (
     "custom",
 )
 
-#: Longest version string accepted; anything longer is not a version but an accident or attack.
-MAX_VERSION_LENGTH = 200
+#: Longest version string accepted; anything longer is not a version but an accident or attack
+#: (the one limit of :mod:`.remote_values`).
+MAX_VERSION_LENGTH = MAX_LENGTH
 
 #: ``git describe`` output: ``<tag>-<commits since tag>-g<abbreviated hash>[-dirty]``.
 _GIT_DESCRIBE = re.compile(r"(?P<tag>.+?)-(?P<distance>[0-9]+)-g(?P<sha>[0-9a-fA-F]+)(?:-dirty)?")
@@ -64,17 +65,9 @@ def _clean(text: Any) -> str:
     if not isinstance(text, str):
         raise CheckError(f"expected a version string, got {type(text).__name__} {text!r:.60}")
     stripped = text.strip(_WHITESPACE)
-    if len(stripped) > MAX_VERSION_LENGTH:
-        raise CheckError(
-            f"version string too long ({len(stripped)} characters, at most "
-            f"{MAX_VERSION_LENGTH}): {_shorten(stripped)}"
-        )
-    for char in stripped:
-        if unicodedata.category(char).startswith("C"):
-            raise CheckError(
-                f"version string {_shorten(stripped)} contains the control or invisible "
-                f"character U+{ord(char):04X}"
-            )
+    problem = value_problem(stripped, "name") if stripped else ""
+    if problem:
+        raise CheckError(f"version string {_shorten(stripped)} refused: {problem}")
     return stripped
 
 

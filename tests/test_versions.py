@@ -66,7 +66,7 @@ def test_parse_version_tolerates_tag_spellings(text: str, expected: str) -> None
         ("not-a-version", "'not-a-version'"),
         ("", "''"),
         ("1.2.3 beta", "'1.2.3 beta'"),
-        ("1" * 201, "too long (201 characters"),
+        ("1" * 201, "longer than 200 characters (201 characters)"),
         ("1.2\x00", "U+0000"),
         ("1.\n2", "U+000A"),
         ("1.2\u200b", "U+200B"),

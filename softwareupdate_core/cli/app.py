@@ -369,9 +369,19 @@ def config_show(state: _State, as_json: bool) -> None:
 @click.pass_obj
 def config_validate(state: _State) -> None:
     """Check that the configuration loads and every check's type and method exist."""
+    import logging
+
     from ..updaters import select_method
 
-    with state.manager() as manager:
+    loading = logging.getLogger("softwareupdate_core.config.loading")
+    level = loading.level
+    loading.setLevel(logging.ERROR)  # its warnings are printed below, once, as lines
+    try:
+        manager = state.manager()
+    finally:
+        loading.setLevel(level)
+    _echo_lines(f"warning: {text}" for text in manager.settings.warnings)
+    with manager:
         checks = manager.effective_checks()
         registry = manager.registry
         problems = [f"checks.{name}: {why}" for name, why in manager.config_problems().items()]

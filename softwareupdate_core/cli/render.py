@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Optional
 
 from ..config.settings import DEFAULT_HOST_TARGET
-from ..redact import MASK, redact_text, redact_value
 from ..redact import SECRET_KEY as _SECRET_KEY
+from ..redact import redact_credentials, redact_value
 
 if TYPE_CHECKING:
     from ..models import (
@@ -249,19 +249,8 @@ def mask_secrets(value: Any, key: str = "") -> Any:
 
 
 def mask_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
-    """Global credentials with every value but the Bitbucket user name masked.
-
-    The Forgejo tokens are keyed by forge name or API URL; a URL key loses its secrets too.
-    """
-    masked: dict[str, Any] = {}
-    for name, value in credentials.items():
-        if isinstance(value, Mapping):
-            masked[name] = {redact_text(str(k)): MASK if v else v for k, v in value.items()}
-        elif name == "bitbucket_user" or not value:
-            masked[name] = value
-        else:
-            masked[name] = MASK
-    return masked
+    """Global credentials as ``config show`` prints them (:func:`.redact.redact_credentials`)."""
+    return redact_credentials(credentials)
 
 
 class ProgressLine:

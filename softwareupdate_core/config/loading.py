@@ -8,6 +8,8 @@ with the safe loader only.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any, Optional, Union
@@ -29,6 +31,8 @@ from .validation import (
     describe,
     parse_check,
 )
+
+log = logging.getLogger(__name__)
 
 
 def octoprint_default_checks(*, with_pip: bool = False) -> dict[str, dict[str, Any]]:
@@ -127,13 +131,30 @@ _WHOLE_NUMBERS: Mapping[str, tuple[int, int]] = {
 }
 
 
-#: Seconds-valued keys kept in ``extra`` (read where they are used), with their largest value.
-_EXTRA_SECONDS: Mapping[str, float] = {
+#: Seconds-valued keys with their largest value (0 allowed: do not wait).
+_SECONDS: Mapping[str, float] = {
     "verify_timeout": 7 * 86400,
     "restart_timeout": MAX_TIMEOUT,
     "lock_wait": MAX_TIMEOUT,
     "busy_poll_interval": MAX_TIMEOUT,
 }
+
+#: Keys OctoPrint itself stores in its section (older names, its own bookkeeping): kept in
+#: ``extra`` without a warning, since a whole OctoPrint config.yaml may carry them.
+_HOST_KEYS = frozenset(
+    (
+        "_config_version",
+        "check_overlay_py2_url",
+        "check_providers",
+        "octoprint_branch_mappings",
+        "octoprint_checkout_folder",
+        "octoprint_method",
+        "octoprint_pip_target",
+        "octoprint_release_channel",
+        "octoprint_tracked_branch",
+        "octoprint_type",
+    )
+)
 
 
 _BOOLEANS = ("notify_users", "ignore_throttled")
@@ -151,13 +172,28 @@ _OTHER_KEYS = (
     "timeout",
     "plugin_folder",
     "index_url",
+    "host_target",
+    "update_timeout",
+    "shared_cache",
     # OctoPrint's older names for the restart commands, read into restart_commands
     "octoprint_restart_command",
     "environment_restart_command",
 )
 
 
-_KNOWN_KEYS = frozenset((*_WHOLE_NUMBERS, *_BOOLEANS, *_VERSIONS, *_OTHER_KEYS))
+_KNOWN_KEYS = frozenset((*_WHOLE_NUMBERS, *_SECONDS, *_BOOLEANS, *_VERSIONS, *_OTHER_KEYS))
+
+
+def unknown_key_warning(key: str, prefix: str = "") -> str:
+    """The warning for an unknown top-level key, naming the closest known key if one is close.
+
+    >>> unknown_key_warning("chekcs")
+    'unknown setting `chekcs` (did you mean `checks`?)'
+    """
+    close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
+    path = f"{prefix}.{key}" if prefix else key
+    hint = f" (did you mean `{close[0]}`?)" if close else " (kept for the host, not used here)"
+    return f"unknown setting `{path}`{hint}"
 
 
 def parse_section(data: Any, checker: Checker, restart_defaults: RestartCommands) -> Settings:
@@ -167,9 +203,21 @@ def parse_section(data: Any, checker: Checker, restart_defaults: RestartCommands
     for key, (minimum, maximum) in _WHOLE_NUMBERS.items():
         if section.get(key) is not None:
             values[key] = checker.integer(key, section[key], minimum=minimum, maximum=maximum)
-    for key, most in _EXTRA_SECONDS.items():
+    for key, most in _SECONDS.items():
         if section.get(key) is not None:
-            checker.number(key, section[key], minimum=0, maximum=most)
+            values[key] = checker.number(key, section[key], minimum=0, maximum=most)
+    if section.get("update_timeout") is not None:
+        values["update_timeout"] = checker.number(
+            "update_timeout",
+            section["update_timeout"],
+            minimum=0,
+            exclusive=True,
+            maximum=7 * 86400,
+        )
+    if section.get("host_target") not in (None, ""):
+        values["host_target"] = checker.expect("host_target", section["host_target"], A_STR)
+    if section.get("shared_cache") is not None:
+        values["shared_cache"] = _parse_shared_cache(checker, section["shared_cache"])
     for key in _BOOLEANS:
         if section.get(key) is not None:
             values[key] = checker.expect(key, section[key], A_BOOL)
@@ -180,6 +228,8 @@ def parse_section(data: Any, checker: Checker, restart_defaults: RestartCommands
         values["check_overlay_url"] = checker.optional_str(
             "check_overlay_url", section["check_overlay_url"]
         )
+    extra = {str(k): v for k, v in section.items() if k not in _KNOWN_KEYS}
+    warnings = _unknown_keys(checker, section)
     checks: dict[str, Mapping[str, Any]] = {}
     invalid: dict[str, str] = {}
     for name, check in checker.mapping("checks", section.get("checks")).items():
@@ -198,10 +248,36 @@ def parse_section(data: Any, checker: Checker, restart_defaults: RestartCommands
         timeout=_parse_timeout(checker, section.get("timeout")),
         plugin_folder=checker.optional_str("plugin_folder", section.get("plugin_folder")),
         index_url=checker.optional_str("index_url", section.get("index_url")),
-        extra={str(k): v for k, v in section.items() if k not in _KNOWN_KEYS},
+        extra=extra,
+        warnings=warnings,
         source=checker.source,
         **values,
     )
+
+
+def _unknown_keys(checker: Checker, section: Mapping[Any, Any]) -> tuple[str, ...]:
+    """One warning per unknown top-level key (logged once, here at load), host keys excepted."""
+    warnings = tuple(
+        unknown_key_warning(str(key), checker.prefix)
+        for key in section
+        if key not in _KNOWN_KEYS and key not in _HOST_KEYS
+    )
+    where = f"{checker.source}: " if checker.source else ""
+    for warning in warnings:
+        log.warning("%s%s", where, warning)
+    return warnings
+
+
+def _parse_shared_cache(checker: Checker, value: Any) -> Any:
+    """``shared_cache`` parsed by its module; its errors gain this file and key prefix."""
+    from ..store.shared_cache import SharedCacheSettings
+
+    try:
+        return SharedCacheSettings.from_mapping(value)
+    except ConfigurationInvalid as exc:
+        key = exc.key or "shared_cache"
+        message = str(exc).removeprefix(f"{key}: ")
+        raise checker.fail(key, message) from None
 
 
 def _parse_pip_command(checker: Checker, value: Any) -> Optional[Union[str, list[str]]]:

@@ -17,7 +17,6 @@ which check or updater is used (``type``, ``method``) stays with the host, plugi
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -28,7 +27,7 @@ import attrs
 
 from ..exceptions import NetworkError, SoftwareUpdateError
 from ..http import HttpClient
-from ..remote_values import clean_text
+from ..remote_values import clean_text, value_problem
 from ..store.documents import read_document, write_document
 from .validation import validate_check
 
@@ -101,11 +100,6 @@ OVERLAY_TYPES = frozenset({"always_current", "never_current"})
 #: Overlay keys whose values are text shown to people (cleaned by :func:`.clean_text`).
 _SHOWN_KEYS = frozenset({"displayName", "release_notes"})
 
-#: A ``pip`` value an overlay may give: an https URL, or a plain requirement (``name==1.0``,
-#: ``name=={target_version}``) that starts with a letter or digit and has no whitespace, no
-#: path separators and no scheme, so it can be neither a pip option nor a local path.
-_OVERLAY_PIP = re.compile(r"https://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9][^\s\x00-\x1f\x7f/\\:]*")
-
 
 def _value_problem(target: str, key: str, value: Any) -> Optional[str]:
     """Why an overlay's ``value`` for ``key`` is unusable, or None when it is fine."""
@@ -121,8 +115,10 @@ def _value_problem(target: str, key: str, value: Any) -> Optional[str]:
         isinstance(value, bool) or not isinstance(value, (str, int, float))
     ):
         return f"current_version: expected a version string, got a {type(value).__name__}"
-    if key == "pip" and isinstance(value, str) and not _OVERLAY_PIP.fullmatch(value):
-        return f"pip {value[:60]!r} is neither an https:// URL nor a plain requirement"
+    if key == "pip" and isinstance(value, str):
+        problem = value_problem(value, "requirement")
+        if problem:
+            return f"pip {value[:60]!r} refused: {problem}"
     return None
 
 

@@ -3,7 +3,8 @@
 Load them (:mod:`.loading`) from a mapping, from a YAML file holding a bare section, or from
 a whole OctoPrint ``config.yaml``. Wrong types raise :class:`ConfigurationInvalid` naming the
 file and key path; unknown keys are kept: inside a check they reach the check with its
-config, at the top level they stay in ``Settings.extra`` for the host.
+config, at the top level they stay in ``Settings.extra`` for the host, each with one
+warning (``Settings.warnings``) naming a close known key when there is one.
 Secrets (credentials, passwords and tokens inside checks) never appear in a ``repr``.
 """
 
@@ -11,21 +12,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import attrs
 
-from ..redact import redact_text, redacted_repr
+from ..redact import MASK, redact_text, redacted_repr
+
+if TYPE_CHECKING:
+    from ..store.shared_cache import SharedCacheSettings
 
 #: The target that is the host program itself: shown and updated first (``host_target``).
 DEFAULT_HOST_TARGET = "octoprint"
+
+#: Seconds a check's ``verify`` command may run after an update (``verify_timeout``).
+DEFAULT_VERIFY_TIMEOUT = 300.0
+
+#: Seconds a restart command may run (``restart_timeout``).
+DEFAULT_RESTART_TIMEOUT = 120.0
+
+#: Seconds to wait for another process's update lock before refusing (``lock_wait``).
+DEFAULT_LOCK_WAIT = 2.0
+
+#: Seconds between two questions to a busy host before an update (``busy_poll_interval``).
+DEFAULT_BUSY_POLL_INTERVAL = 10.0
 
 #: Where the reference plugin fetches its check overlays from.
 OCTOPRINT_OVERLAY_URL = "https://plugins.octoprint.org/update_check_overlay.json"
 
 
 def _secret_repr(value: object) -> str:
-    return "None" if value is None else "'***'"
+    return "None" if value is None else repr(MASK)
 
 
 @attrs.frozen
@@ -113,6 +129,23 @@ class Settings:
     #: Oldest Python and pip an update round accepts.
     minimum_python: str = "3.7"
     minimum_pip: str = "19.0"
+    #: The host program's own target: shown first and updated first.
+    host_target: str = DEFAULT_HOST_TARGET
+    #: Seconds a check's ``verify`` command may run after an update.
+    verify_timeout: float = DEFAULT_VERIFY_TIMEOUT
+    #: Seconds a restart command may run.
+    restart_timeout: float = DEFAULT_RESTART_TIMEOUT
+    #: Seconds to wait for the update lock another process holds.
+    lock_wait: float = DEFAULT_LOCK_WAIT
+    #: Seconds between two questions to a busy host before updating.
+    busy_poll_interval: float = DEFAULT_BUSY_POLL_INTERVAL
+    #: Seconds a pip run or update script may take, for checks without their own
+    #: ``update_timeout`` (None: the built-in default of the update method).
+    update_timeout: Optional[float] = None
+    #: The Redis cache shared by the hosts of a farm (``shared_cache: {url, prefix}``), or None.
+    shared_cache: Optional[SharedCacheSettings] = None
+    #: Problems that do not stop anything, e.g. an unknown top-level key with its close match.
+    warnings: tuple[str, ...] = ()
     #: Targets of ``checks`` whose config has a wrong value, with the error naming its key
     #: path; such a target reports ``error: config`` and the others are still checked.
     invalid_checks: Mapping[str, str] = attrs.field(factory=dict)
@@ -146,11 +179,6 @@ class Settings:
         from .loading import default_checks
 
         return cls(checks=default_checks(), check_overlay_url=None, source="built-in defaults")
-
-    @property
-    def host_target(self) -> str:
-        """The host program's own target (key ``host_target``, default ``octoprint``)."""
-        return str(self.extra.get("host_target") or DEFAULT_HOST_TARGET)
 
     def credentials_for_checks(self) -> dict[str, Any]:
         """The global credentials as the mapping version checks receive."""

@@ -43,7 +43,7 @@ from ..store.version_cache import (
     VersionCache,
     config_hash,
 )
-from ..util import accepted_keywords, pick_keywords
+from ..util import PluginCall
 from .status import Answer, OncePerRound, StatusBuilder, release_channels_of, utc
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class CheckRunner:
         ctx.http.validators = self._validators
         self._lock = threading.Lock()
         self._inflight: dict[tuple[Optional[tuple[str, ...]], bool], Future[CheckReport]] = {}
-        self._accepted: dict[str, Optional[frozenset[str]]] = {}
+        self._calls: dict[str, PluginCall] = {}
         self._memo = Memo()
         self._config = ConfigResolver(ctx, self._overlays, self._state)
         self._statuses = StatusBuilder(ctx, self._state)
@@ -267,17 +267,15 @@ class CheckRunner:
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
-        function = checker.get_latest
-        offered = {
-            "credentials": ctx.settings.credentials_for_checks(),
-            "http": ctx.http,
-            "memo": self._memo,
-            "data_folder": ctx.data_folder,
-        }
-        kwargs = pick_keywords(
-            {**offered, "online": online}, self._accepts(str(check["type"]), function)
+        result = self._call_of(str(check["type"]), checker.get_latest)(
+            name,
+            dict(check),
+            credentials=ctx.settings.credentials_for_checks(),
+            http=ctx.http,
+            memo=self._memo,
+            data_folder=ctx.data_folder,
+            online=online,
         )
-        result = function(name, dict(check), **kwargs)
         if not isinstance(result, tuple) or len(result) != 2:
             raise CheckError(
                 f"{name}: the {check['type']} check returned {type(result).__name__}, "
@@ -286,14 +284,14 @@ class CheckRunner:
         raw, is_current = result
         return VersionInformation.coerce(raw), bool(is_current)
 
-    def _accepts(self, key: str, function: Callable[..., Any]) -> Optional[frozenset[str]]:
-        """:func:`~.util.accepted_keywords` of check type ``key``, inspected once per runner."""
+    def _call_of(self, key: str, function: Callable[..., Any]) -> PluginCall:
+        """The :class:`~.util.PluginCall` of check type ``key``, inspected once per runner."""
         with self._lock:
-            if key in self._accepted:
-                return self._accepted[key]
-        found = accepted_keywords(function)
+            if key in self._calls:
+                return self._calls[key]
+        found = PluginCall.of(function)
         with self._lock:
-            self._accepted[key] = found
+            self._calls[key] = found
         return found
 
     # -- channels, skip, state ----------------------------------------------------------

@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..config.settings import Settings
 from ..exceptions import SoftwareUpdateError, UpdateAlreadyInProgress
-from ..protocols import host_answer
+from ..protocols import Host, host_answer
 from ..store.documents import file_error_cause, open_lock_file, try_lock, unlock
 
 #: Name of the lock file in the data folder.
@@ -73,7 +73,7 @@ def free_space_reason(folders: Iterable[tuple[str, Path]], minimum_mb: int) -> O
     return None
 
 
-def throttled_reason(host: object, ignore_throttled: bool) -> Optional[str]:
+def throttled_reason(host: Host, ignore_throttled: bool) -> Optional[str]:
     """Why a throttled host refuses updates, or None (also when throttling is ignored)."""
     if ignore_throttled:
         return None

@@ -18,6 +18,7 @@ from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, TargetStatus, UpdateResult
 from ..redact import redact_urls
 from ..updaters import select_method
+from ..util import call_plugin
 from .restart import restart_kind
 
 log = logging.getLogger(__name__)
@@ -124,13 +125,16 @@ def build_plan(
         if target_version is None:
             leave(name, "no version to update to is known")
             continue
+        if ctx.settings.update_timeout is not None and check.get("update_timeout") is None:
+            # the top-level update_timeout is the default of every check without its own
+            check = {**check, "update_timeout": ctx.settings.update_timeout}
         method = select_method(check)
         if method is None:
             leave(name, "no update method configured")
             continue
         try:
             updater = ctx.registry.updater(method)
-            possible = bool(updater.can_perform_update(name, check, online=online))
+            possible = bool(call_plugin(updater.can_perform_update, name, check, online=online))
         except SoftwareUpdateError as exc:
             leave(name, str(exc), FAILED)
             continue

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from ..context import Context
 from ..events import RESTART_FAILED, RESTART_MANUALLY, RESTARTING
 from ..exceptions import SoftwareUpdateError
-from ..protocols import DefaultHost, EventSink
+from ..protocols import DefaultHost, EventSink, Host
 from ..util import run_command
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,6 @@ _NO_RESTART = frozenset({"", "none", "no", "false"})
 #: Update methods whose result only takes effect once the host program restarts. A replaced
 #: single-file plugin counts: the running host still has the old module loaded.
 HOST_RESTART_METHODS = frozenset({"pip", "update_script", "single_file_plugin"})
-
-#: Seconds a restart command may run before it counts as failed (``restart_timeout`` setting).
-DEFAULT_RESTART_TIMEOUT = 120.0
 
 #: ``restart_outcome`` values of an update report.
 RESTARTED = "restarted"
@@ -84,7 +81,7 @@ def perform_restart(
     command = ctx.settings.restart_commands.for_kind(kind)
     try:
         if command:
-            timeout = float(ctx.settings.extra.get("restart_timeout", DEFAULT_RESTART_TIMEOUT))
+            timeout = ctx.settings.restart_timeout
             emit(RESTARTING, {"kind": kind})
             log.info("restarting (%s) with %r", kind, command)
             run_command(command, timeout=timeout)
@@ -106,7 +103,7 @@ def perform_restart(
     return FAILED
 
 
-def _host_restart(host: object) -> Optional[Callable[[str], Any]]:
+def _host_restart(host: Host) -> Optional[Callable[[str], Any]]:
     """The host's own ``restart`` method, or None when it has none (or only the default)."""
     restart = getattr(host, "restart", None)
     if restart is None or getattr(type(host), "restart", None) is DefaultHost.restart:

@@ -19,7 +19,7 @@ from ..models import ReleaseChannel, ReleaseChannels, TargetStatus, VersionInfor
 from ..store.state import StateStore, TargetState
 from ..store.version_cache import CacheEntry
 from ..updaters import select_method
-from ..util import fill_placeholders
+from ..util import call_plugin, fill_placeholders
 from ..version_checks._channels import commitish_value
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,12 @@ class StatusBuilder:
             return False, f"no update method for {name}" + (f" ({method!r})" if method else "")
         try:
             can = bool(
-                self._ctx.registry.updaters[method].can_perform_update(name, check, online=online)
+                call_plugin(
+                    self._ctx.registry.updaters[method].can_perform_update,
+                    name,
+                    check,
+                    online=online,
+                )
             )
         except Exception as exc:
             log.exception("can_perform_update of %s failed", name)

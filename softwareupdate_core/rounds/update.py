@@ -27,17 +27,13 @@ import attrs
 
 from .. import events
 from ..context import Context
-from ..exceptions import ConfigurationInvalid, SoftwareUpdateError
+from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
-from ..protocols import host_answer
+from ..protocols import Updater, host_answer
 from ..redact import redact_urls
 from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from ..updaters import select_method
-from ..util import (
-    accepted_keywords,
-    inherited_by_commands,
-    pick_keywords,
-)
+from ..util import call_plugin, inherited_by_commands
 from .check import CURRENT_TRACKING_TYPES, CheckRunner
 from .guards import (
     LOCK_FILE_NAME,
@@ -64,12 +60,6 @@ from .verify import PIP_METHOD, verify_update
 
 log = logging.getLogger(__name__)
 
-#: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
-DEFAULT_BUSY_POLL_INTERVAL = 10.0
-#: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
-DEFAULT_LOCK_WAIT = 2.0
-#: Seconds a ``verify`` command may run; setting ``verify_timeout``.
-DEFAULT_VERIFY_TIMEOUT = 300.0
 #: The refusal of a queued round whose queue was cancelled.
 CANCELLED = "cancelled while waiting for the host to be idle"
 
@@ -102,9 +92,7 @@ class UpdateRunner:
         A failing guard gives a report with ``refused`` set and nothing changed.
         """
         names = None if targets is None else list(targets)
-        lock = UpdateLock(
-            self._lock_path, wait=self._setting_seconds("lock_wait", DEFAULT_LOCK_WAIT)
-        )
+        lock = UpdateLock(self._lock_path, wait=self._ctx.settings.lock_wait)
         lock.acquire()
         held_back: Optional[str] = None
         try:
@@ -268,7 +256,7 @@ class UpdateRunner:
         event = threading.Event()
         with self._state:
             self._cancel = event
-        interval = self._setting_seconds("busy_poll_interval", DEFAULT_BUSY_POLL_INTERVAL)
+        interval = self._ctx.settings.busy_poll_interval
         self._ctx.emit(events.UPDATE_QUEUED, {"targets": list(order)})
         log.info("host is busy, update of %s queued", ", ".join(order))
         try:
@@ -331,7 +319,7 @@ class UpdateRunner:
 
     def _perform(
         self,
-        updater: Any,
+        updater: Updater,
         planned: PlannedUpdate,
         version: str,
         log_cb: Callable[..., None],
@@ -341,13 +329,15 @@ class UpdateRunner:
     ) -> Optional[str]:
         """Run the updater; return what went wrong, or None."""
         try:
-            perform = updater.perform_update
-            offered = {"log_cb": log_cb, "online": online, "force": force, "http": self._ctx.http}
-            perform(
+            call_plugin(
+                updater.perform_update,
                 planned.target,
                 planned.check,
                 version,
-                **pick_keywords(offered, accepted_keywords(perform)),
+                log_cb=log_cb,
+                online=online,
+                force=force,
+                http=self._ctx.http,
             )
         except SoftwareUpdateError as exc:
             return str(exc) or type(exc).__name__
@@ -357,20 +347,20 @@ class UpdateRunner:
         return None
 
     def _verify(
-        self, planned: PlannedUpdate, updater: Any, log_cb: Callable[..., None]
+        self, planned: PlannedUpdate, updater: Updater, log_cb: Callable[..., None]
     ) -> Optional[str]:
         """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
         return verify_update(
             planned,
             updater,
             log_cb,
-            lambda: self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT),
+            lambda: self._ctx.settings.verify_timeout,
         )
 
     def _roll_back(
         self,
         planned: PlannedUpdate,
-        updater: Any,
+        updater: Updater,
         problem: str,
         log_cb: Callable[..., None],
         *,
@@ -490,13 +480,3 @@ class UpdateRunner:
 
     def _host_target(self) -> str:
         return self._ctx.settings.host_target
-
-    def _setting_seconds(self, key: str, default: float) -> float:
-        value = self._ctx.settings.extra.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ConfigurationInvalid(
-                f"expected a number of seconds, got {value!r}",
-                key=key,
-                source=self._ctx.settings.source,
-            )
-        return float(value)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 from packaging.version import InvalidVersion, Version
 
 from ..exceptions import SoftwareUpdateError
+from ..protocols import Updater
 from ..util import render_command, run_command
 from .plan import PlannedUpdate
 
@@ -51,7 +52,7 @@ def _same_version(installed: Optional[str], expected: str) -> bool:
         return installed == expected
 
 
-def _target_python(planned: PlannedUpdate, updater: Any) -> str:
+def _target_python(planned: PlannedUpdate, updater: Updater) -> str:
     """The interpreter of the environment the update went into: the pip method's own answer
     (``python_for``) for pip updates, else the running interpreter."""
     python_for = getattr(updater, "python_for", None) if planned.method == PIP_METHOD else None
@@ -65,7 +66,7 @@ def _target_python(planned: PlannedUpdate, updater: Any) -> str:
 
 def verify_update(
     planned: PlannedUpdate,
-    updater: Any,
+    updater: Updater,
     log_cb: Callable[..., None],
     verify_timeout: Callable[[], float],
 ) -> Optional[str]:

@@ -36,11 +36,12 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 
 from ..exceptions import ConfigurationInvalid
+from ..redact import MASK, redact_known, redact_urls
 
 if TYPE_CHECKING:  # the redis package is optional: imported when a cache is first used
     import redis
@@ -68,7 +69,7 @@ ANSWER_HEADERS = frozenset(
 _KNOWN_KEYS = ("url", "prefix", "timeout")
 _PREFIX = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")
 _SCOPE = re.compile(r"[0-9a-f]{32}")
-_MASK = "***"
+_MASK = MASK
 
 # Compare-and-delete: a holder whose lease expired and went to another host deletes nothing.
 _RELEASE = """
@@ -119,15 +120,18 @@ class SharedCacheSettings:
     @property
     def display_url(self) -> str:
         """The URL as it may be shown: a password is replaced by ``***``."""
-        user = self.username or ""
+        user = quote(self.username or "", safe="")
         if self.password is not None:
-            userinfo = f"{user}:{_MASK}@"
+            userinfo = f"{user}:{quote(self.password, safe='')}@"
         elif user:
             userinfo = f"{user}@"
         else:
             userinfo = ""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{userinfo}{host}:{self.port}/{self.db}"
+        # masked by the one secret policy, as every other URL the library shows
+        return redact_urls(
+            f"{self.scheme}://{userinfo}{host}:{self.port}/{self.db}", keep_user=True
+        )
 
     def __repr__(self) -> str:
         return (
@@ -140,7 +144,7 @@ class SharedCacheSettings:
         """Parse the ``shared_cache`` mapping; raises :class:`ConfigurationInvalid` naming the key.
 
         >>> SharedCacheSettings.from_mapping({"url": "redis://:pw@cache:6380/2"})
-        SharedCacheSettings(url='redis://:***@cache:6380/2', prefix='softwareupdate', timeout=0.5)
+        SharedCacheSettings(url='redis://***@cache:6380/2', prefix='softwareupdate', timeout=0.5)
         """
         if not isinstance(value, Mapping):
             raise ConfigurationInvalid(
@@ -558,8 +562,7 @@ class SharedCache:
             log.debug("Shared cache %s: %s failed (%s)", self.settings.display_url, what, reason)
 
     def _mask(self, text: str) -> str:
-        password = self.settings.password
-        return text.replace(password, _MASK) if password else text
+        return redact_known(text, self.settings.password)
 
     def _read(
         self, what: str, kind: str, raw: Any, parse: Callable[[Mapping[str, Any]], T]

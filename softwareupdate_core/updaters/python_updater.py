@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from ..exceptions import SoftwareUpdateError, UpdateError
-from ..util import LogCallback, accepted_keywords, pick_keywords
+from ..util import LogCallback, call_plugin
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def can_perform_update(target: str, check: Mapping[str, Any], online: bool = Tru
     if asker is None:
         return _perform_callable(updater) is not None
     try:
-        return bool(_call(asker, target, check, online=online))
+        return bool(call_plugin(asker, target, check, online=online))
     except Exception:
         log.warning("can_perform_update of the python_updater of %s failed", target, exc_info=True)
         return False
@@ -54,7 +54,7 @@ def perform_update(
             f"got {type(updater).__name__}"
         )
     try:
-        return _call(
+        return call_plugin(
             perform, target, check, target_version, log_cb=log_cb, online=online, force=force
         )
     except SoftwareUpdateError:
@@ -70,8 +70,3 @@ def _perform_callable(updater: Any) -> Optional[Callable[..., Any]]:
     if callable(updater) and not isinstance(updater, type):
         return updater  # type: ignore[no-any-return]
     return None
-
-
-def _call(function: Callable[..., Any], *args: Any, **keywords: Any) -> Any:
-    """Call with positional ``args`` and only those ``keywords`` the function accepts."""
-    return function(*args, **pick_keywords(keywords, accepted_keywords(function)))

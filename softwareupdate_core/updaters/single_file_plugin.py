@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
-import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,13 +28,12 @@ from urllib.parse import unquote, urlsplit
 
 from .. import http
 from ..exceptions import CannotUpdateOffline, CheckError, UpdateError
+from ..remote_values import value_problem
 from ..store.documents import atomic_write
 from ..util import LogCallback
 
 #: Largest plugin file accepted unless the check sets ``max_size``.
 DEFAULT_MAX_SIZE = 2 * 1024 * 1024
-
-_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]+\.py")
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
@@ -93,9 +91,11 @@ def file_name(url: Any) -> str:
     if any(unquote(segment) in ("..", ".") for segment in segments):
         raise UpdateError(f"single_file_plugin url has a '..' path segment: {url!r}")
     name = segments[-1]
-    if not _FILE_NAME.fullmatch(name) or name.startswith("."):
+    problem = value_problem(name, "file_name") or ("" if name.endswith(".py") else "not *.py")
+    if problem:
         raise UpdateError(
-            f"single_file_plugin url must end in a plain file name like 'plugin.py', not {name!r}"
+            f"single_file_plugin url must end in a plain file name like 'plugin.py', not "
+            f"{name!r} ({problem})"
         )
     return name
 

@@ -15,9 +15,10 @@ from urllib.parse import quote, urlsplit
 
 from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
+from ..remote_values import MAX_LENGTH, shown_value, value_problem
 
-#: Longest version string accepted from a server.
-MAX_VERSION_LENGTH = 256
+#: Longest version string accepted from a server (the one limit of :mod:`.remote_values`).
+MAX_VERSION_LENGTH = MAX_LENGTH
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -113,21 +114,19 @@ def segment(target: str, key: str, value: str) -> str:
 
 
 def remote_version(target: str, value: object, what: str) -> str:
-    """``value`` if it is a plausible version string from a server; else a CheckError.
+    """``value`` (stripped) if it is a plausible version string from a server; else a CheckError.
 
-    Plausible: a non-empty string of at most :data:`MAX_VERSION_LENGTH` printable characters
-    that does not start with ``-`` (so it can never pass for a command-line option).
+    Plausible as :func:`~softwareupdate_core.remote_values.value_problem` says for a
+    ``version``: a non-empty string of at most ``MAX_LENGTH`` printable characters that does
+    not start with ``-`` (so it can never pass for a command-line option).
     """
     if not isinstance(value, str):
         got = "nothing" if value is None else f"a {type(value).__name__}"
         raise CheckError(f"{target}: expected {what}, got {got}")
     text = value.strip()
-    if not text:
-        raise CheckError(f"{target}: expected {what}, got an empty string")
-    if len(text) > MAX_VERSION_LENGTH:
-        raise CheckError(f"{target}: expected {what}, got {len(text)} characters")
-    if text.startswith("-") or not text.isprintable():
-        raise CheckError(f"{target}: expected {what}, got {_preview(text)}")
+    problem = value_problem(text, "version")
+    if problem:
+        raise CheckError(f"{target}: expected {what}, got {shown_value(text)}: {problem}")
     return text
 
 
@@ -135,14 +134,8 @@ def commit_hash(target: str, value: object, what: str) -> str:
     """``value`` if it is a hexadecimal commit id (7 to 64 digits); else a CheckError."""
     text = remote_version(target, value, what)
     if not 7 <= len(text) <= 64 or not set(text) <= _HEX:
-        raise CheckError(f"{target}: expected {what}, got {_preview(text)}")
+        raise CheckError(f"{target}: expected {what}, got {shown_value(text)}")
     return text
-
-
-def _preview(text: str) -> str:
-    """A short, escaped rendering of an untrusted string for messages."""
-    shown = ascii(text[:40])
-    return shown + ("..." if len(text) > 40 else "")
 
 
 def require_online(target: str, check: Mapping[str, Any], online: bool, what: str) -> None:

@@ -18,6 +18,7 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..http import HttpClient, host_of
+from ..remote_values import value_problem
 from ._checkconfig import http_url, key_path, optional_text
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,10 @@ def fetch_pages(
 
 
 def text_field(item: Mapping[str, Any], key: str) -> str:
-    """A display string from an API object: printable, at most 256 characters, else empty."""
+    """A string from an API object (a tag, a name) if :func:`.value_problem` finds it a usable
+    ``name``, else empty."""
     value = item.get(key)
     if not isinstance(value, str):
         return ""
     value = value.strip()
-    return value if len(value) <= 256 and value.isprintable() else ""
+    return "" if value_problem(value, "name") else value

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from ..exceptions import ApiCheckError
+from ..remote_values import MAX_LENGTH, clean_text
 from ._release import Release
 
 #: Most repositories in one request (GitHub allows more aliases; 50 keeps a request's cost at 1).
@@ -39,7 +40,6 @@ PostJson = Callable[[str, Mapping[str, Any], Mapping[str, str]], tuple[int, Any]
 
 _HEX = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _ALIAS = re.compile(r"r(\d+)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class GraphQLUnavailable(ApiCheckError):
@@ -230,8 +230,8 @@ def _message(value: Any) -> str:
     """A server's message, made safe to show: one line, no control characters, 200 at most."""
     if not isinstance(value, str):
         return ""
-    text = _CONTROL.sub(" ", value).strip()
-    return text[:200] + ("..." if len(text) > 200 else "")
+    text = clean_text(value).strip()
+    return text[:MAX_LENGTH] + ("..." if len(text) > MAX_LENGTH else "")
 
 
 def _error_alias(error: Any, count: int) -> Optional[int]:

@@ -14,13 +14,12 @@ passes through unchanged; any other exception, and a result of the wrong shape, 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
-from ..util import accepted_keywords, pick_keywords
+from ..util import PluginCall
 from ._checkconfig import key_path, require_online
 
 
@@ -39,11 +38,16 @@ def get_latest(
     """
     func = _checker(check, target)
     require_online(target, check, online, "python_checker")
-    keywords = _accepted_keywords(
-        func, target, {"online": online, "credentials": credentials, **kwargs}
-    )
+    call = PluginCall.of(func)
+    offered = {"online": online, "credentials": credentials, **kwargs}
+    problem = call.problem(target, {}, **offered)
+    if problem is not None:
+        raise ConfigurationInvalid(
+            f"cannot be called as (target, check): {problem}",
+            key=key_path(target, "python_checker"),
+        )
     try:
-        result = func(target, check, **keywords)
+        result = call(target, check, **offered)
     except SoftwareUpdateError:
         raise
     except Exception as exc:
@@ -66,28 +70,6 @@ def _checker(check: Mapping[str, Any], target: str) -> Callable[..., Any]:
         f"expected a callable or an object with get_latest, got {type(obj).__name__}",
         key=key_path(target, "python_checker"),
     )
-
-
-def _accepted_keywords(
-    func: Callable[..., Any], target: str, offered: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The subset of ``offered`` keywords ``func``'s signature accepts.
-
-    A signature that cannot be inspected (some builtins) gets the oldest calling convention,
-    ``(target, check)``.
-    """
-    keywords = pick_keywords(offered, accepted_keywords(func))
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return {}
-    try:
-        signature.bind(target, {}, **keywords)
-    except TypeError as exc:
-        raise ConfigurationInvalid(
-            f"cannot be called as (target, check): {exc}", key=key_path(target, "python_checker")
-        ) from None
-    return keywords
 
 
 def _validate(result: object, target: str) -> tuple[VersionInformation, bool]:

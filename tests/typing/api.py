@@ -49,3 +49,66 @@ def custom_checker(
 ) -> tuple[VersionInformation, bool]:
     info = VersionInformation(VersionRef("1", "1"), RemoteRef("1", "1"))
     return info, True
+
+
+class MyHost:
+    """A host implementing the Host protocol in full."""
+
+    def is_online(self) -> bool:
+        return True
+
+    def is_busy(self) -> bool:
+        return False
+
+    def is_throttled(self) -> bool:
+        return False
+
+    def restart(self, kind: str) -> None:
+        assert kind in ("octoprint", "environment")
+
+
+def use_host_sink_and_errors() -> None:
+    from softwareupdate_core import (
+        CannotCheckOffline,
+        CannotUpdateOffline,
+        CheckError,
+        ConfigurationInvalid,
+        EventSink,
+        Host,
+        NetworkError,
+        NoUpdateAvailable,
+        RestartFailed,
+        SoftwareUpdateError,
+        UnknownCheckType,
+        UnknownUpdateType,
+        UpdateAlreadyInProgress,
+        UpdateError,
+        Updater,
+        VersionCheck,
+    )
+    from softwareupdate_core.version_checks import always_current
+
+    host: Host = MyHost()
+    events: EventSink = sink
+    checker: VersionCheck = always_current
+    caught: tuple[type[SoftwareUpdateError], ...] = (
+        CannotCheckOffline,
+        CannotUpdateOffline,
+        CheckError,
+        ConfigurationInvalid,
+        NetworkError,
+        NoUpdateAvailable,
+        RestartFailed,
+        UnknownCheckType,
+        UnknownUpdateType,
+        UpdateAlreadyInProgress,
+        UpdateError,
+    )
+    try:
+        with Manager(None, host=host, events=events) as manager:
+            manager.update(["a"])
+    except caught as exc:
+        message: str = str(exc)
+        assert message
+    updater: type[Updater] | None = None
+    assert checker is not None and updater is None

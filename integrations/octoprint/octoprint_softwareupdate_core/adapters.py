@@ -23,8 +23,9 @@ from packaging.version import InvalidVersion, Version
 from softwareupdate_core import events
 from softwareupdate_core import exceptions as core
 from softwareupdate_core.models import VersionInformation
+from softwareupdate_core.protocols import EventSink
 from softwareupdate_core.redact import redact_urls
-from softwareupdate_core.util import accepted_keywords, pick_keywords
+from softwareupdate_core.util import call_plugin
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ ENGINES = (ENGINE_CORE, ENGINE_EXTRA_TYPES)
 COMMIT_TYPES = ("forgejo_commit", "codeberg_commit")
 RELEASE_TYPES = ("forgejo_release", "codeberg_release", "gitlab_release")
 
-Sink = Callable[[str, Mapping[str, Any]], None]
+Sink = EventSink
 
 
 def octoprint_error(exc: BaseException, ops: types.ModuleType) -> BaseException:
@@ -117,10 +118,13 @@ class Engine:
         """``get_latest`` of the library's ``type_name``, in OctoPrint's shapes and errors."""
         try:
             checker = self.manager.registry.version_check(type_name)
-            function = checker.get_latest
-            offered = {"online": online, "credentials": credentials, "http": self.manager.http}
-            raw, is_current = function(
-                target, dict(check), **pick_keywords(offered, accepted_keywords(function))
+            raw, is_current = call_plugin(
+                checker.get_latest,
+                target,
+                dict(check),
+                online=online,
+                credentials=credentials,
+                http=self.manager.http,
             )
             information = VersionInformation.coerce(raw)
         except core.SoftwareUpdateError as exc:
@@ -143,7 +147,7 @@ class Engine:
     ) -> bool:
         try:
             updater = self.manager.registry.updater(method)
-            return bool(updater.can_perform_update(target, dict(check), online=online))
+            return bool(call_plugin(updater.can_perform_update, target, dict(check), online=online))
         except core.SoftwareUpdateError as exc:
             raise octoprint_error(exc, self.ops) from None
 
@@ -185,10 +189,15 @@ class Engine:
         online: bool,
         force: bool,
     ) -> Any:
-        function = updater.perform_update
-        offered = {"log_cb": log_cb, "online": online, "force": force, "http": self.manager.http}
-        return function(
-            target, check, version, **pick_keywords(offered, accepted_keywords(function))
+        return call_plugin(
+            updater.perform_update,
+            target,
+            check,
+            version,
+            log_cb=log_cb,
+            online=online,
+            force=force,
+            http=self.manager.http,
         )
 
     def _confirm(self, updater: Any, check: Mapping[str, Any], expected: str) -> Optional[str]:
