@@ -9,14 +9,48 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
 import attrs
 
 from ..exceptions import CheckError
 from .ratelimit import RateLimit
+
+
+class Headers(Mapping[str, str]):
+    """Response headers looked up without regard to case; the names keep their spelling."""
+
+    __slots__ = ("_items",)
+
+    def __init__(
+        self, data: Union[Mapping[str, str], Iterable[tuple[str, str]], None] = None
+    ) -> None:
+        # a Mapping by key: urllib3's items() repeats a header sent twice, [] joins them
+        pairs = ((k, data[k]) for k in data) if isinstance(data, Mapping) else (data or ())
+        self._items: dict[str, tuple[str, str]] = {k.lower(): (k, v) for k, v in pairs}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+    def updated(self, other: Mapping[str, str]) -> Headers:
+        """These headers with ``other``'s values put over them."""
+        merged = Headers()
+        merged._items = {**self._items, **Headers(other)._items}
+        return merged
 
 
 @attrs.frozen

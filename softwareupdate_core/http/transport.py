@@ -89,20 +89,33 @@ def basic_auth(user: str, password: str) -> str:
 # -- the deadline ------------------------------------------------------------------------------
 
 
+class DeadlineExceeded(NetworkError):
+    """The whole answer did not arrive before the exchange's wall-clock deadline."""
+
+
+#: Seconds between looks for a socket when the deadline passed while it was still connecting.
+_POLL = 0.05
+
+
 @attrs.define
 class _Watch:
     deadline: float
+    #: The urllib3/http.client connection while it sends and reads the headers.
     connection: Any = None
+    #: The socket the body is read from: with ``Connection: close`` http.client hands it to
+    #: the response and the connection's ``sock`` is None while the body arrives.
+    sock: Optional[socket.socket] = None
     expired: bool = False
     done: bool = False
 
 
 class Watchdog:
-    """One thread that shuts the socket of every exchange still running at its deadline.
+    """One thread per transport that shuts the socket of every exchange past its deadline.
 
     Shutting a socket down from another thread wakes a ``recv`` blocked in it, so the request
-    ends with an error that :meth:`Urllib3Transport.send` reports as the deadline passing.
-    The thread starts on first use and is told to stop by :meth:`close`.
+    ends with an error that the transport reports as the deadline passing. An exchange still
+    connecting (no socket yet) is looked at again every few milliseconds until it has one or
+    ends. The thread starts on first use and is told to stop by :meth:`close`.
     """
 
     def __init__(self) -> None:
@@ -131,7 +144,16 @@ class Watchdog:
         with self._condition:
             entry.connection = connection
             if entry.expired:
-                _shut(connection)
+                _shut(entry)
+
+    def attach_socket(self, entry: _Watch, sock: Optional[socket.socket]) -> None:
+        """From now on ``entry``'s deadline shuts ``sock`` (the socket the body comes from)."""
+        if sock is None:
+            return
+        with self._condition:
+            entry.sock = sock
+            if entry.expired:
+                _shut(entry)
 
     def release(self, entry: _Watch) -> None:
         with self._condition:
@@ -151,18 +173,32 @@ class Watchdog:
                     _, _, entry = heapq.heappop(self._heap)
                     if not entry.done:
                         entry.expired = True
-                        if entry.connection is not None:
-                            _shut(entry.connection)
+                        if not _shut(entry):  # still connecting: look again shortly
+                            heapq.heappush(self._heap, (now + _POLL, next(self._order), entry))
                 wait = self._heap[0][0] - now if self._heap else None
                 self._condition.wait(wait)
             self._thread = None
 
 
-def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+def _shut(entry: _Watch) -> bool:
+    """Shut the exchange's sockets in both directions; False if it has none yet."""
+    shut = False
+    for sock in (getattr(entry.connection, "sock", None), entry.sock):
+        if isinstance(sock, socket.socket):
+            # the plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop the
+            # TLS state under a reader in another thread; this wakes the blocked read at once
+            with contextlib.suppress(OSError):  # already closed
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            shut = True
+    return shut
+
+
+def _response_socket(response: Any) -> Optional[socket.socket]:
+    """The socket a urllib3 response's body is read from (``http.client`` keeps it)."""
+    fp = getattr(response, "_fp", None)
+    raw = getattr(getattr(fp, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 # -- urllib3 -----------------------------------------------------------------------------------
@@ -294,6 +330,7 @@ class Urllib3Transport:
                 retries=False,
             )
             self._local.entry = None
+            self.watchdog.attach_socket(entry, _response_socket(response))
             chunks: list[bytes] = []
             size = 0
             for chunk in response.stream(_CHUNK):
@@ -327,8 +364,8 @@ def _certifi_bundle() -> Optional[str]:
     return str(certifi.where())
 
 
-def _too_slow(where: str, budget: float) -> NetworkError:
-    return NetworkError(f"{where}: gave up after {budget:.0f} seconds without a whole answer")
+def _too_slow(where: str, budget: float) -> DeadlineExceeded:
+    return DeadlineExceeded(f"{where}: gave up after {budget:.0f} seconds without a whole answer")
 
 
 def _network_error(where: str, exc: BaseException, read: float) -> NetworkError:
@@ -396,6 +433,7 @@ class RequestsTransport:
                 )
                 if raw is not None:
                     self.watchdog.attach(entry, raw)
+                self.watchdog.attach_socket(entry, _response_socket(response.raw))
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_content(_CHUNK):
