@@ -3,7 +3,9 @@
 On a Raspberry Pi a core is 10-20x slower than here, so the CPU a check costs is what users
 feel. The fake GitHub runs in a process of its own with no added latency; each side runs in a
 fresh child process that imports its code first and then measures its own user + system CPU
-time (``resource.getrusage``, all threads) around one cold check round of N targets:
+time (``resource.getrusage``, all threads) around one cold check round of N targets; both
+children import their check module and the HTTP libraries (urllib3, requests) before they
+measure, so neither side pays for imports inside the measured round:
 
 * ours: ``Manager.check(force=True)`` on a fresh data folder (default settings);
 * OctoPrint 1.11.8: its ``github_release.get_latest`` for the same N targets on a thread pool
@@ -45,6 +47,9 @@ DEFAULT_VENV = Path(tempfile.gettempdir()) / "softwareupdate-bench-octoprint-ven
 OURS = r"""
 import json, resource, sys, tempfile
 from softwareupdate_core import Manager
+# imported before measuring, as the reference side has its check module and HTTP libraries
+import softwareupdate_core.version_checks.github_release, softwareupdate_core.http.transport
+import urllib3, requests
 url, n = sys.argv[1], int(sys.argv[2])
 checks = {f"target{i}": {"type": "github_release", "user": "bench", "repo": f"repo{i}",
           "current": "1.0.0", "api_url": url} for i in range(n)}

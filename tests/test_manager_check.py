@@ -17,7 +17,6 @@ from softwareupdate_core.exceptions import (
     ConfigurationInvalid,
     NetworkError,
     RateLimitCheckError,
-    UnknownCheckType,
     UnknownTarget,
 )
 from tests.fakes.checks import FakeChecks, FakeClock, FakeUpdater

@@ -213,6 +213,9 @@ class Urllib3Transport:
         self._managers: dict[Optional[str], urllib3.PoolManager] = {}
         #: The manager per (scheme, host): the proxy environment is read once per origin.
         self._by_origin: dict[tuple[str, str], urllib3.PoolManager] = {}
+        #: The connection pool per (scheme, host, port) reached without a proxy: a request
+        #: goes to it directly, skipping the manager's URL parsing and pool look-up.
+        self._pools: dict[tuple[str, str, Optional[int]], Any] = {}
         self._local = threading.local()
         self.watchdog = Watchdog()
 
@@ -222,6 +225,7 @@ class Urllib3Transport:
             managers = list(self._managers.values())
             self._managers.clear()
             self._by_origin.clear()
+            self._pools.clear()
         for manager in managers:
             manager.clear()
 
@@ -240,6 +244,22 @@ class Urllib3Transport:
                 manager = self._managers[proxy] = self._new_manager(proxy)
             self._by_origin[(scheme, host)] = manager
             return manager
+
+    def _direct_pool(self, scheme: str, host: str, port: Optional[int]) -> Any:
+        """The open connection pool for an origin reached without a proxy, else None."""
+        key = (scheme, host, port)
+        pool = self._pools.get(key)
+        if pool is not None and pool.pool is not None:  # None: closed by the manager's LRU
+            return pool
+        manager = self._manager(scheme, host)
+        import urllib3
+
+        if isinstance(manager, urllib3.ProxyManager):
+            return None
+        pool = manager.connection_from_host(host, port=port, scheme=scheme)
+        with self._lock:
+            self._pools[key] = pool
+        return pool
 
     def _new_manager(self, proxy: Optional[str]) -> urllib3.PoolManager:
         import urllib3
@@ -319,16 +339,30 @@ class Urllib3Transport:
         response = None
         complete = False
         try:
-            manager = self._manager(parts.scheme, parts.hostname or "")
-            response = manager.request(
-                method,
-                plain_url,
-                headers=sent_headers,
-                timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
-                preload_content=False,
-                redirect=False,
-                retries=False,
-            )
+            pool = self._direct_pool(parts.scheme, parts.hostname or "", parts.port)
+            request_timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+            if pool is not None:
+                path = parts.path or "/"
+                response = pool.urlopen(
+                    method,
+                    f"{path}?{parts.query}" if parts.query else path,
+                    headers=sent_headers,
+                    timeout=request_timeout,
+                    preload_content=False,
+                    redirect=False,
+                    retries=False,
+                    assert_same_host=False,
+                )
+            else:
+                response = self._manager(parts.scheme, parts.hostname or "").request(
+                    method,
+                    plain_url,
+                    headers=sent_headers,
+                    timeout=request_timeout,
+                    preload_content=False,
+                    redirect=False,
+                    retries=False,
+                )
             self._local.entry = None
             self.watchdog.attach_socket(entry, _response_socket(response))
             chunks: list[bytes] = []
