@@ -2,6 +2,10 @@
 
 JSON is decoded with limits (nesting depth, length of digit runs) so a hostile answer costs
 its bytes and ends in a clear :class:`~softwareupdate_core.exceptions.CheckError`.
+
+Why not ``requests.utils.parse_header_links``: with the urllib3 transport a round never
+imports requests, and importing it for this 20-line parser costs about 30 ms of CPU per
+process start here (measured: ``import requests.utils`` 162 ms vs ``import urllib3`` 133 ms).
 """
 
 from __future__ import annotations
@@ -27,9 +31,18 @@ class Headers(Mapping[str, str]):
     def __init__(
         self, data: Union[Mapping[str, str], Iterable[tuple[str, str]], None] = None
     ) -> None:
+        if isinstance(data, Headers):
+            self._items: dict[str, tuple[str, str]] = dict(data._items)
+            return
         # a Mapping by key: urllib3's items() repeats a header sent twice, [] joins them
         pairs = ((k, data[k]) for k in data) if isinstance(data, Mapping) else (data or ())
-        self._items: dict[str, tuple[str, str]] = {k.lower(): (k, v) for k, v in pairs}
+        items: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            key = name.lower()
+            known = items.get(key)
+            # a header sent twice reads as one, its values joined (RFC 9110, 5.3)
+            items[key] = (name, value) if known is None else (known[0], f"{known[1]}, {value}")
+        self._items = items
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
