@@ -156,6 +156,12 @@ def main() -> None:
         "|---|---|---|---|",
         *(f"| {n} | {o:.2f} | {t:.2f} | **{o / t:.2f}** |" for n, o, t in rows),
         "",
+        "Before issue 10 item 11 (requests.Session with a watchdog thread per request, the "
+        "child not importing the HTTP libraries before measuring): ours 1.95 / 1.33 ms against "
+        "OctoPrint's 1.64 / 1.38 ms per check at 100 / 1000 targets (ratio 1.19 / 0.96). "
+        "With the client on the urllib3 transport's pools: 0.81 / 0.80 ms against 1.39 / 1.34 "
+        "ms (0.61 / 0.60); the direct http.client connections took it below half.",
+        "",
     ]
     text = "\n".join(lines)
     print(text)

@@ -12,7 +12,7 @@ from .config.settings import Settings
 from .context import Context, SafeSink, default_data_folder, no_events
 from .exceptions import ConfigurationInvalid
 from .http import HttpClient
-from .http.transport import RequestsTransport
+from .http.requests_transport import RequestsTransport
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink

@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from softwareupdate_core.exceptions import CheckError, NetworkError
-from softwareupdate_core.http.transport import RequestsTransport, Transport, Urllib3Transport
+from softwareupdate_core.http.requests_transport import RequestsTransport
+from softwareupdate_core.http.transport import Transport, Urllib3Transport
 from tests.httpserver import FakeServer, Reply, Request
 
 TIMEOUT = (2.0, 2.0)

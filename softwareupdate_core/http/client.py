@@ -28,14 +28,8 @@ from ..exceptions import ApiCheckError, CheckError, NetworkError
 from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
 from .ratelimit import RateLimit, looks_rate_limited, rate_limit_error
 from .response import Headers, HttpResponse, host_of, safe_url
-from .transport import (
-    MAX_BODY,
-    DeadlineExceeded,
-    RawAnswer,
-    Transport,
-    Urllib3Transport,
-    basic_auth,
-)
+from .transport import MAX_BODY, RawAnswer, Transport, Urllib3Transport, basic_auth
+from .watchdog import DeadlineExceeded
 
 log = logging.getLogger(__name__)
 
@@ -292,9 +286,7 @@ class HttpClient:
                         url=url,
                         status=status,
                         body=body,
-                        headers={
-                            k: v for k, v in resp_headers.items() if k.lower() in _KEPT_HEADERS
-                        },
+                        headers=resp_headers.subset(_KEPT_HEADERS),
                         etag=etag,
                         last_modified=last_modified,
                         stored_at=now,

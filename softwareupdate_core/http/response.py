@@ -59,6 +59,10 @@ class Headers(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Headers({dict(self.items())!r})"
 
+    def subset(self, names: frozenset[str]) -> dict[str, str]:
+        """The headers whose lower-case name is in ``names``, as a plain dict."""
+        return {name: value for key, (name, value) in self._items.items() if key in names}
+
     def updated(self, other: Mapping[str, str]) -> Headers:
         """These headers with ``other``'s values put over them."""
         merged = Headers()

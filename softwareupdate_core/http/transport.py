@@ -1,26 +1,25 @@
-"""The transports that send one HTTP request for the client: urllib3 by default, or requests.
+"""The transports that send one HTTP request for the client: direct/urllib3, or requests.
 
 A transport sends exactly one request and reads its answer: no redirects, no caching, no rate
 limits (the client around it does those, the same for every transport). It enforces a
-wall-clock deadline for the whole exchange (connect, headers and body together): a server
-that drips one byte a second is cut off at the deadline, not after a read timeout per byte.
+wall-clock deadline for the whole exchange (connect, headers and body together) through one
+:class:`~.watchdog.Watchdog` thread per transport: a server that drips one byte a second is
+cut off at the deadline, not after a read timeout per byte.
 
-:class:`Urllib3Transport` talks to urllib3's connection pools directly. Going through a
-``requests.Session`` costs about three times the CPU per request (merging settings, cookies,
-hooks, environment look-ups), which is what a Raspberry Pi feels in a round of fifty checks.
-It honours the same environment a ``requests`` user expects: ``HTTP(S)_PROXY``/``NO_PROXY``,
-``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/``SSL_CERT_FILE``, and credentials inside the URL.
-:class:`RequestsTransport` wraps a ``requests.Session`` a host passes in (``Manager(session=)``).
+:class:`Urllib3Transport` keeps connections alive itself: ``http.client`` connections
+(:mod:`.direct`) for origins reached without a proxy, urllib3's ``ProxyManager`` through a
+proxy. Going through a ``requests.Session`` costs about three times the CPU per request
+(merging settings, cookies, hooks, environment look-ups), which is what a Raspberry Pi feels
+in a round of fifty checks. It honours the same environment a ``requests`` user expects:
+``HTTP(S)_PROXY``/``NO_PROXY``, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/``SSL_CERT_FILE``,
+and credentials inside the URL. :class:`~.requests_transport.RequestsTransport` wraps a
+``requests.Session`` a host passes in (``Manager(session=)``).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import heapq
-import itertools
 import os
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -34,9 +33,9 @@ from ..exceptions import CheckError, NetworkError
 from . import direct
 from .direct import DirectPools
 from .response import Headers
+from .watchdog import DeadlineExceeded, Watchdog, _response_socket, _Watch
 
 if TYPE_CHECKING:
-    import requests
     import urllib3
 
 #: Largest response body read, in bytes; larger answers are an error, not a memory spike.
@@ -88,121 +87,6 @@ def basic_auth(user: str, password: str) -> str:
     """The ``Authorization`` value for HTTP basic authentication."""
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
-
-
-# -- the deadline ------------------------------------------------------------------------------
-
-
-class DeadlineExceeded(NetworkError):
-    """The whole answer did not arrive before the exchange's wall-clock deadline."""
-
-
-#: Seconds between looks for a socket when the deadline passed while it was still connecting.
-_POLL = 0.05
-
-
-@attrs.define
-class _Watch:
-    deadline: float
-    #: The urllib3/http.client connection while it sends and reads the headers.
-    connection: Any = None
-    #: The socket the body is read from: with ``Connection: close`` http.client hands it to
-    #: the response and the connection's ``sock`` is None while the body arrives.
-    sock: Optional[socket.socket] = None
-    expired: bool = False
-    done: bool = False
-
-
-class Watchdog:
-    """One thread per transport that shuts the socket of every exchange past its deadline.
-
-    Shutting a socket down from another thread wakes a ``recv`` blocked in it, so the request
-    ends with an error that the transport reports as the deadline passing. An exchange still
-    connecting (no socket yet) is looked at again every few milliseconds until it has one or
-    ends. The thread starts on first use and is told to stop by :meth:`close`.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._order = itertools.count()
-        self._thread: Optional[threading.Thread] = None
-        self._closed = False
-
-    def watch(self, deadline: float) -> _Watch:
-        entry = _Watch(deadline)
-        with self._condition:
-            earliest = self._heap[0][0] if self._heap else None
-            heapq.heappush(self._heap, (deadline, next(self._order), entry))
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="softwareupdate-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif earliest is None or deadline < earliest:
-                self._condition.notify()  # rarely: deadlines mostly arrive in order
-        return entry
-
-    def attach(self, entry: _Watch, connection: Any) -> None:
-        """From now on ``entry``'s deadline shuts ``connection``'s socket."""
-        with self._condition:
-            entry.connection = connection
-            if entry.expired:
-                _shut(entry)
-
-    def attach_socket(self, entry: _Watch, sock: Optional[socket.socket]) -> None:
-        """From now on ``entry``'s deadline shuts ``sock`` (the socket the body comes from)."""
-        if sock is None:
-            return
-        with self._condition:
-            entry.sock = sock
-            if entry.expired:
-                _shut(entry)
-
-    def release(self, entry: _Watch) -> None:
-        with self._condition:
-            entry.done = True
-            entry.connection = None
-
-    def close(self) -> None:
-        with self._condition:
-            self._closed = True
-            self._condition.notify()
-
-    def _run(self) -> None:
-        with self._condition:
-            while not self._closed:
-                now = time.monotonic()
-                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
-                    _, _, entry = heapq.heappop(self._heap)
-                    if not entry.done:
-                        entry.expired = True
-                        if not _shut(entry):  # still connecting: look again shortly
-                            heapq.heappush(self._heap, (now + _POLL, next(self._order), entry))
-                wait = self._heap[0][0] - now if self._heap else None
-                self._condition.wait(wait)
-            self._thread = None
-
-
-def _shut(entry: _Watch) -> bool:
-    """Shut the exchange's sockets in both directions; False if it has none yet."""
-    shut = False
-    for sock in (getattr(entry.connection, "sock", None), entry.sock):
-        if isinstance(sock, socket.socket):
-            # the plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop the
-            # TLS state under a reader in another thread; this wakes the blocked read at once
-            with contextlib.suppress(OSError):  # already closed
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            shut = True
-    return shut
-
-
-def _response_socket(response: Any) -> Optional[socket.socket]:
-    """The socket a urllib3 response's body is read from (``http.client`` keeps it)."""
-    fp = getattr(response, "_fp", None)
-    raw = getattr(getattr(fp, "fp", None), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
 
 
 # -- urllib3 -----------------------------------------------------------------------------------
@@ -377,7 +261,7 @@ class Urllib3Transport:
             if entry.expired:
                 raise _too_slow(where, budget)
             complete = not response.will_close
-            return RawAnswer(response.status, Headers(response.getheaders()), body)
+            return RawAnswer(response.status, Headers(response.msg.raw_items()), body)
         except direct.ConnectFailed as exc:
             if entry.expired:
                 raise _too_slow(where, budget) from None
@@ -499,79 +383,3 @@ def _reason(exc: BaseException) -> str:
     if text.count("(") < text.count(")"):
         text = text.rstrip(")")
     return text[:200] or type(exc).__name__
-
-
-# -- requests ----------------------------------------------------------------------------------
-
-
-class RequestsTransport:
-    """A :class:`Transport` over a ``requests.Session`` a host passed in (not closed here).
-
-    The deadline covers the body; requests gives no hold on the socket while it waits for
-    the headers, which the read timeout bounds instead.
-    """
-
-    def __init__(self, session: requests.Session) -> None:
-        self.session = session
-        self.watchdog = Watchdog()
-
-    def close(self) -> None:
-        self.watchdog.close()
-
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        *,
-        timeout: tuple[float, float],
-        deadline: float,
-        max_body: int = MAX_BODY,
-    ) -> RawAnswer:
-        import requests
-
-        where = safe_url(url)
-        budget = max(0.0, deadline - time.monotonic())
-        entry = self.watchdog.watch(deadline)
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-            )
-            try:
-                raw = getattr(response.raw, "_connection", None) or getattr(
-                    response.raw, "connection", None
-                )
-                if raw is not None:
-                    self.watchdog.attach(entry, raw)
-                self.watchdog.attach_socket(entry, _response_socket(response.raw))
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(_CHUNK):
-                    size += len(chunk)
-                    if size > max_body:
-                        raise CheckError(f"{where}: answer larger than {max_body} bytes")
-                    chunks.append(chunk)
-                if entry.expired:
-                    raise _too_slow(where, budget)
-                return RawAnswer(response.status_code, response.headers, b"".join(chunks))
-            finally:
-                response.close()
-        except (requests.RequestException, OSError) as exc:
-            if entry.expired:
-                raise _too_slow(where, budget) from None
-            if isinstance(exc, requests.Timeout):
-                raise NetworkError(
-                    f"{where}: no answer within the timeout ({timeout[1]:g} s)", cause=exc
-                ) from None
-            if isinstance(exc, requests.ConnectionError):
-                raise NetworkError(
-                    f"{where}: connection failed ({_reason(exc)})", cause=exc
-                ) from None
-            raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
-        finally:
-            self.watchdog.release(entry)

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def same_origin(url: str, base: str) -> bool:
     """Whether ``url`` has the scheme, host and port of ``base`` and lies below its path."""
+    if "@" not in url and "\\" not in url and url.startswith(base.rstrip("/") + "/"):
+        return "@" not in base  # plainly below: the common case, without parsing
     try:
         a, b = urlsplit(url), urlsplit(base)
         same = (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port)
