@@ -7,11 +7,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 import requests
 
+from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import CheckError, NetworkError
 from softwareupdate_core.http.requests_transport import RequestsTransport
 from softwareupdate_core.http.transport import Transport, Urllib3Transport
@@ -232,3 +234,36 @@ def test_idle_connection_closed_by_the_server_is_replaced() -> None:
         listener.close()
     assert (first.body, second.body) == (b"ok", b"ok")
     assert len(accepted) == 2
+
+
+def test_manager_with_a_host_session_sends_through_it(server: FakeServer, tmp_path: Path) -> None:
+    """``Manager(session=...)``: a round's requests go through the host's requests.Session."""
+    sent: list[str] = []
+
+    class CountingSession(requests.Session):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            sent.append(request.url or "")
+            return super().send(request, **kwargs)
+
+    server.route("/repos/o/tool/releases", Reply.json([{"tag_name": "2.0.0"}]))
+    checks = {
+        "tool": {
+            "type": "github_release",
+            "user": "o",
+            "repo": "tool",
+            "api_url": server.url,
+            "current": "1.0.0",
+        }
+    }
+    with (
+        CountingSession() as session,
+        Manager(
+            {"check_overlay_url": None, "checks": checks},
+            data_folder=tmp_path,
+            load_entrypoints=False,
+            session=session,
+        ) as manager,
+    ):
+        report = manager.check(force=True)
+    assert report.targets["tool"].remote_version == "2.0.0"
+    assert [url.split("?")[0] for url in sent] == [f"{server.url}/repos/o/tool/releases"]

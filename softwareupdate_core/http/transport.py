@@ -19,6 +19,7 @@ and credentials inside the URL. :class:`~.requests_transport.RequestsTransport` 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import threading
 import time
@@ -37,6 +38,8 @@ from .watchdog import DeadlineExceeded, Watchdog, _response_socket, _Watch
 
 if TYPE_CHECKING:
     import urllib3
+
+log = logging.getLogger(__name__)
 
 #: Largest response body read, in bytes; larger answers are an error, not a memory spike.
 MAX_BODY = 16 * 1024 * 1024
@@ -260,7 +263,19 @@ class Urllib3Transport:
             body = direct.read_body(response, where, max_body)
             if entry.expired:
                 raise _too_slow(where, budget)
-            complete = not response.will_close
+            # a recorded answer (vcrpy's) has no will_close: its connection is not kept
+            complete = not getattr(response, "will_close", True)
+            # the request line at DEBUG, as urllib3 logs it (hosts mask it: RedactingFilter)
+            log.debug(
+                '%s://%s:%s "%s %s HTTP/1.1" %s %s',
+                scheme,
+                host,
+                port,
+                method,
+                target,
+                response.status,
+                len(body),
+            )
             return RawAnswer(response.status, Headers(response.msg.raw_items()), body)
         except direct.ConnectFailed as exc:
             if entry.expired:
