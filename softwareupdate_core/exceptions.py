@@ -1,14 +1,34 @@
 """The exception hierarchy; every error the library raises derives from SoftwareUpdateError.
 
-Each class carries the error code a check report shows for it (``code``), so one handler
-maps exceptions to statuses instead of a ladder of ``except`` clauses.
+Each class carries the error code a check report shows for it (``code``, an
+:class:`ErrorCode` that equals its string), so one handler maps exceptions to statuses
+instead of a ladder of ``except`` clauses. Errors of the network (:class:`TransportError`:
+``NetworkError``, ``ApiCheckError``, ``RateLimitCheckError``) do not depend on the phase
+that meets them: a check and an updater raise the same classes, unwrapped.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Optional
 
 from .redact import redact_text
+
+
+class ErrorCode(str, enum.Enum):
+    """The ``error`` of a target in a check report; equal to its string (``"network"``...)."""
+
+    NETWORK = "network"
+    API = "api"
+    RATELIMIT = "ratelimit"
+    CHECK = "check"
+    CONFIG = "config"
+    UNKNOWN_CHECK = "unknown_check"
+    UPDATE = "update"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:  # the plain value, as enum.StrEnum (3.11+) does
+        return str(self.value)
 
 
 class SoftwareUpdateError(Exception):
@@ -19,7 +39,7 @@ class SoftwareUpdateError(Exception):
     code raised it.
     """
 
-    code: str = "unknown"
+    code: ErrorCode = ErrorCode.UNKNOWN
 
     def __init__(self, *args: object) -> None:
         super().__init__(*(redact_text(a) if isinstance(a, str) else a for a in args))
@@ -28,7 +48,7 @@ class SoftwareUpdateError(Exception):
 class ConfigurationInvalid(SoftwareUpdateError):
     """A configuration value or file is wrong; the message names the file and key path."""
 
-    code = "config"
+    code = ErrorCode.CONFIG
 
     def __init__(self, message: str, *, source: Optional[str] = None, key: Optional[str] = None):
         self.source = source
@@ -44,25 +64,40 @@ class ConfigurationInvalid(SoftwareUpdateError):
 class UnknownCheckType(SoftwareUpdateError):
     """The check config names a ``type`` no registered version check provides."""
 
-    code = "unknown_check"
+    code = ErrorCode.UNKNOWN_CHECK
 
 
 class UnknownUpdateType(SoftwareUpdateError):
     """The check config names (or implies) an update method nobody provides."""
 
-    code = "update"
+    code = ErrorCode.UPDATE
+
+
+class UnknownTarget(SoftwareUpdateError, KeyError):
+    """A target name that no configured check has (also a ``KeyError``, as for a mapping)."""
+
+    code = ErrorCode.UNKNOWN_CHECK
+
+    def __str__(self) -> str:  # the message, not KeyError's quoted repr of it
+        return Exception.__str__(self)
 
 
 class CheckError(SoftwareUpdateError):
     """A version check could not produce an answer (bad data, bad config, failed command)."""
 
-    code = "check"
+    code = ErrorCode.CHECK
 
 
-class NetworkError(CheckError):
+class TransportError(SoftwareUpdateError):
+    """The network failed a request, whatever phase sent it (check, download, update)."""
+
+    code = ErrorCode.NETWORK
+
+
+class NetworkError(TransportError):
     """A connection problem or timeout; ``cause`` is the underlying exception if any."""
 
-    code = "network"
+    code = ErrorCode.NETWORK
 
     def __init__(self, message: str, *, cause: Optional[BaseException] = None):
         self.cause = cause
@@ -72,13 +107,13 @@ class NetworkError(CheckError):
 class CannotCheckOffline(CheckError):
     """The check needs the network, and the host is offline."""
 
-    code = "network"
+    code = ErrorCode.NETWORK
 
 
-class ApiCheckError(CheckError):
+class ApiCheckError(TransportError):
     """An API answered with a non-success status; ``status`` and the API's ``message``."""
 
-    code = "api"
+    code = ErrorCode.API
 
     def __init__(self, message: str, *, status: Optional[int] = None, api_message: str = ""):
         self.status = status
@@ -89,7 +124,7 @@ class ApiCheckError(CheckError):
 class RateLimitCheckError(ApiCheckError):
     """An API's rate limit is exhausted; ``reset`` (epoch seconds) says when it refills."""
 
-    code = "ratelimit"
+    code = ErrorCode.RATELIMIT
 
     def __init__(
         self,
@@ -110,19 +145,19 @@ class RateLimitCheckError(ApiCheckError):
 class NoUpdateAvailable(SoftwareUpdateError):
     """There is nothing to update for the target (and the update was not forced)."""
 
-    code = "update"
+    code = ErrorCode.UPDATE
 
 
 class UpdateAlreadyInProgress(SoftwareUpdateError):
     """Another update run holds the lock (in this or another process)."""
 
-    code = "update"
+    code = ErrorCode.UPDATE
 
 
 class UpdateError(SoftwareUpdateError):
     """Applying an update failed; ``data`` carries details such as command output."""
 
-    code = "update"
+    code = ErrorCode.UPDATE
 
     def __init__(self, message: str, data: object = None):
         self.data = data
@@ -155,7 +190,7 @@ class FileWriteError(SoftwareUpdateError, OSError):
     :class:`OSError` too (``errno``, ``filename``), for callers that catch those.
     """
 
-    code = "update"
+    code = ErrorCode.UPDATE
 
     def __str__(self) -> str:
         return redact_text(str(self.strerror))
@@ -164,11 +199,11 @@ class FileWriteError(SoftwareUpdateError, OSError):
 class RestartFailed(SoftwareUpdateError):
     """A restart command failed after an update."""
 
-    code = "update"
+    code = ErrorCode.UPDATE
 
 
-def error_code(exc: BaseException) -> str:
+def error_code(exc: BaseException) -> ErrorCode:
     """Return the report error code for an exception (``unknown`` for foreign ones)."""
     if isinstance(exc, SoftwareUpdateError):
         return exc.code
-    return "unknown"
+    return ErrorCode.UNKNOWN

@@ -12,6 +12,7 @@ from .config.settings import Settings
 from .context import Context, SafeSink, default_data_folder, no_events
 from .exceptions import ConfigurationInvalid
 from .http import HttpClient
+from .http.requests_transport import RequestsTransport
 from .models import CheckReport, ReleaseChannels, UpdateLogEntry, UpdateReport
 from .plugins import Registry, make_plugin_manager
 from .protocols import DefaultHost, EventSink, Host
@@ -70,10 +71,13 @@ class Manager:
                 folder,
             )
         pm = make_plugin_manager(plugins=plugins, load_entrypoints=load_entrypoints)
+        http_options: dict[str, Any] = {}
+        if session is not None:  # the host's own session (its proxies, auth, adapters)
+            http_options["transport"] = RequestsTransport(session)
         http = HttpClient(
             timeout=settings.timeout.as_tuple(),
             per_host_limit=settings.per_host_limit,
-            session=session,
+            **http_options,
         )
         extra: dict[str, Any] = {} if clock is None else {"clock": clock}
         self._context = Context(

@@ -7,19 +7,49 @@ only at the edges (third-party checkers returning OctoPrint's dict shape, JSON o
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import re
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
 import attrs
 
-from .exceptions import CheckError
+from .exceptions import CheckError, ErrorCode
 from .redact import redact_text
 from .remote_values import clean_text
 
 
 def _opt_str(value: object) -> Optional[str]:
     return None if value is None else str(value)
+
+
+class CheckStatus(str, enum.Enum):
+    """A check report's overall status, as OctoPrint names it; equal to its string."""
+
+    CURRENT = "current"
+    UPDATE_AVAILABLE = "updateAvailable"
+    UPDATE_POSSIBLE = "updatePossible"
+
+    def __str__(self) -> str:  # the plain value, as enum.StrEnum (3.11+) does
+        return str(self.value)
+
+
+class RestartKind(str, enum.Enum):
+    """What must restart after an update: the host program or its whole environment."""
+
+    OCTOPRINT = "octoprint"
+    ENVIRONMENT = "environment"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def _opt_code(value: object) -> Optional[ErrorCode]:
+    return None if value is None else ErrorCode(str(value))
+
+
+def _opt_restart(value: object) -> Optional[RestartKind]:
+    return None if value is None else RestartKind(str(value))
 
 
 # Every text a person reads (names, notes, messages) passes one of these converters: control
@@ -162,7 +192,7 @@ class TargetStatus:
     update_available: bool = False
     update_possible: bool = False
     online: bool = True
-    error: Optional[str] = None
+    error: Optional[ErrorCode] = attrs.field(default=None, converter=_opt_code)
     error_message: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     disabled: Optional[str] = attrs.field(default=None, converter=_opt_shown)
     compatible: bool = True
@@ -226,13 +256,13 @@ class CheckReport:
         return any(t.update_available and t.update_possible for t in self.targets.values())
 
     @property
-    def status(self) -> str:
+    def status(self) -> CheckStatus:
         """``current``, ``updateAvailable`` or ``updatePossible``, as OctoPrint reports."""
         if self.update_possible:
-            return "updatePossible"
+            return CheckStatus.UPDATE_POSSIBLE
         if self.update_available:
-            return "updateAvailable"
-        return "current"
+            return CheckStatus.UPDATE_AVAILABLE
+        return CheckStatus.CURRENT
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -254,7 +284,7 @@ class UpdateResult:
     text: str = attrs.field(default="", converter=_shown)
     #: ``"updated"``, ``"failed"``, ``"skipped"``, ``"rolled_back"`` (``"planned"`` in a dry run).
     outcome: str = "updated"
-    restart: Optional[str] = None
+    restart: Optional[RestartKind] = attrs.field(default=None, converter=_opt_restart)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -276,7 +306,7 @@ class UpdateReport:
     #: Target names in the order they were (or would be) updated.
     order: tuple[str, ...] = ()
     #: The strongest restart kind needed (``"octoprint"``/``"environment"``) or None.
-    restart: Optional[str] = None
+    restart: Optional[RestartKind] = attrs.field(default=None, converter=_opt_restart)
     #: ``"restarted"``, ``"manual"``, ``"failed"`` or None when no restart was needed.
     restart_outcome: Optional[str] = None
     #: Why the round did not run at all (a failing guard), if it did not.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from softwareupdate_core import exceptions as exc
@@ -45,3 +47,32 @@ def test_script_error_keeps_output() -> None:
     error = exc.ScriptError(2, "so", "se", command="pip")
     assert error.returncode == 2 and error.stdout == "so" and error.stderr == "se"
     assert "pip" in str(error) and isinstance(error, exc.UpdateError)
+
+
+def test_transport_errors_do_not_depend_on_the_phase() -> None:
+    """Network, API and rate-limit errors are TransportErrors, not check-phase CheckErrors."""
+    for error in (
+        exc.NetworkError("x"),
+        exc.ApiCheckError("x", status=500),
+        exc.RateLimitCheckError("x"),
+    ):
+        assert isinstance(error, exc.TransportError)
+        assert isinstance(error, exc.SoftwareUpdateError)
+        assert not isinstance(error, exc.CheckError)
+    assert not issubclass(exc.CheckError, exc.TransportError)
+
+
+def test_unknown_target_is_its_own_error() -> None:
+    """An unknown target name is UnknownTarget (a KeyError too), not UnknownCheckType."""
+    error = exc.UnknownTarget("ghost: no check is configured for it")
+    assert isinstance(error, KeyError) and isinstance(error, exc.SoftwareUpdateError)
+    assert not isinstance(error, exc.UnknownCheckType)
+    assert str(error) == "ghost: no check is configured for it"  # not KeyError's quoted repr
+
+
+def test_error_codes_read_as_their_strings() -> None:
+    """Codes compare, format and serialise exactly as the strings OctoPrint's API uses."""
+    code = exc.error_code(exc.NetworkError("x"))
+    assert code is exc.ErrorCode.NETWORK
+    assert code == "network" and str(code) == "network" and f"{code}" == "network"
+    assert json.dumps({"error": code}) == '{"error": "network"}'

@@ -173,8 +173,14 @@ def test_missing_token_is_an_api_error(forge: FakeForgejo, http: HttpClient) -> 
     assert caught.value.status == 401
 
 
-def test_token_not_sent_to_other_hosts(forge: FakeForgejo, http: HttpClient) -> None:
-    """A next link or a redirect to another host never receives the token."""
+def test_token_not_sent_to_other_hosts(
+    forge: FakeForgejo, http: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A next link or a redirect to another host never receives the token.
+
+    A next link to another host ends the paging with a warning naming the target; the
+    releases already read still count.
+    """
     other = FakeServer(host="localhost").start()
     try:
         elsewhere = FakeForgejo(other)
@@ -183,11 +189,16 @@ def test_token_not_sent_to_other_hosts(forge: FakeForgejo, http: HttpClient) -> 
         forge.server.route(
             forge.releases_path("me", "tool"),
             Reply.json(
-                [], headers={"Link": f'<{elsewhere.api_url}/repos/me/tool/releases>; rel="next"'}
+                [forgejo_release("1.2.0")],
+                headers={"Link": f'<{elsewhere.api_url}/repos/me/tool/releases>; rel="next"'},
             ),
         )
-        with pytest.raises(CheckError, match="another host"):
-            release_check.get_latest("tool", _check(forge), credentials=creds, http=http)
+        with caplog.at_level("WARNING"):
+            info, _ = release_check.get_latest("tool", _check(forge), credentials=creds, http=http)
+        assert info.remote.value == "1.2.0"
+        assert other.hits() == []
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and warnings[0].startswith("tool: not following")
         forge.server.route(
             forge.releases_path("me", "tool"),
             Reply(302, "", {"Location": f"{elsewhere.api_url}/repos/me/tool/releases"}),

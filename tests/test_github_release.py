@@ -143,17 +143,20 @@ def test_max_pages_bounds_paging(github: FakeGitHub, http: HttpClient) -> None:
 
 
 def test_next_link_to_another_host_is_not_followed(
-    server: FakeServer, web: FakeServer, http: HttpClient
+    server: FakeServer, web: FakeServer, http: HttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A next-page link outside api_url is ignored, so the token never goes there."""
+    """A next-page link outside api_url ends the paging with one warning naming the target."""
     page = [{"tag_name": "2.0.0rc1", "prerelease": True, "draft": False}]
     link = {"Link": f'<{web.url}{RELEASES_PATH}?page=2>; rel="next"'}
     server.route(RELEASES_PATH, Reply.json(page, headers=link))
     web.route(RELEASES_PATH, Reply.json([{"tag_name": "1.0.0"}]))
     check = {"user": USER, "repo": REPO, "api_url": server.url, "current": "1.0"}
-    info, _ = github_release.get_latest("t", check, credentials={"github": TOKEN}, http=http)
+    with caplog.at_level("WARNING"):
+        info, _ = github_release.get_latest("t", check, credentials={"github": TOKEN}, http=http)
     assert info.remote.value is None
     assert web.hits() == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and warnings[0].startswith("t: not following")
 
 
 # -- release channels (the seed's example) --------------------------------------------------

@@ -110,8 +110,14 @@ def test_wrong_token_is_api_error_without_secret(gitlab: FakeGitLab, http: HttpC
     assert "wrong-tok" not in str(caught.value)
 
 
-def test_token_not_sent_to_other_hosts(gitlab: FakeGitLab, http: HttpClient) -> None:
-    """Neither a redirect nor a next link hands the token to another host."""
+def test_token_not_sent_to_other_hosts(
+    gitlab: FakeGitLab, http: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Neither a redirect nor a next link hands the token to another host.
+
+    A next link to another host ends the paging with a warning naming the target; the
+    releases already read still count.
+    """
     other = FakeServer(host="localhost").start()
     try:
         elsewhere = FakeGitLab(other)
@@ -128,11 +134,18 @@ def test_token_not_sent_to_other_hosts(gitlab: FakeGitLab, http: HttpClient) -> 
         ]
         gitlab.server.route(
             gitlab.releases_path("group/tool"),
-            Reply.json([], headers={"Link": f'<{target}?page=2>; rel="next"'}),
+            Reply.json(
+                [gitlab_release("1.5.0")], headers={"Link": f'<{target}?page=2>; rel="next"'}
+            ),
         )
-        with pytest.raises(CheckError, match="another host"):
-            check_type.get_latest("tool", _check(gitlab), credentials={"gitlab": "tok"}, http=http)
+        with caplog.at_level("WARNING"):
+            info, _ = check_type.get_latest(
+                "tool", _check(gitlab), credentials={"gitlab": "tok"}, http=http
+            )
+        assert info.remote.value == "1.5.0"
         assert len(other.hits()) == 1
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and warnings[0].startswith("tool: not following")
     finally:
         other.stop()
 

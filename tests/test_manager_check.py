@@ -17,7 +17,7 @@ from softwareupdate_core.exceptions import (
     ConfigurationInvalid,
     NetworkError,
     RateLimitCheckError,
-    UnknownCheckType,
+    UnknownTarget,
 )
 from tests.fakes.checks import FakeChecks, FakeClock, FakeUpdater
 from tests.httpserver import FakeServer, Reply
@@ -332,7 +332,7 @@ def test_release_channel_refusals(h: Harness) -> None:
         m.set_release_channel("a", "rc/nope")
     with pytest.raises(ConfigurationInvalid, match="no release channels"):
         m.set_release_channel("plain", "master")
-    with pytest.raises(UnknownCheckType, match="ghost"):
+    with pytest.raises(UnknownTarget, match="ghost"):
         m.release_channels("ghost")
 
 

@@ -13,7 +13,12 @@ import vcr
 
 from softwareupdate_core import Manager
 from softwareupdate_core.cli.render import status_words, target_block
-from softwareupdate_core.exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from softwareupdate_core.exceptions import (
+    ApiCheckError,
+    CannotCheckOffline,
+    CheckError,
+    ConfigurationInvalid,
+)
 from softwareupdate_core.http import HttpClient
 from softwareupdate_core.memo import Memo
 from softwareupdate_core.models import VersionInformation
@@ -328,9 +333,9 @@ def test_unknown_package_is_named(server: FakeServer, http: HttpClient) -> None:
 def test_unusable_answers_say_what_was_expected_and_what_came(
     server: FakeServer, http: HttpClient, reply: Reply, message: str
 ) -> None:
-    """Answers no check can use raise CheckError naming what was expected and what came."""
+    """Unusable answers raise CheckError (an error status ApiCheckError) saying what came."""
     server.route("/simple/demo/", reply)
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ApiCheckError if reply.status >= 400 else CheckError) as caught:
         run(f"{server.url}/simple", http)
     assert message in str(caught.value)
 

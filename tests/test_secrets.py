@@ -141,7 +141,7 @@ def test_validator_store_debug_output_and_file_modes_hold_no_secrets(
         result = run_cli(*args, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         outputs += [result.stdout, result.stderr]
-    assert "GET /tok?token=***" in outputs[1]  # urllib3's request line, masked
+    assert "GET /tok?token=***" in outputs[1]  # the request line, masked
     assert_nowhere(["IDXPASS5", "QTOKEN5"], outputs, data)
     stored = json.loads((data / "http_validators.json").read_text())["data"]
     assert len(stored) == 2

@@ -7,13 +7,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 import requests
 
+from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import CheckError, NetworkError
-from softwareupdate_core.http.transport import RequestsTransport, Transport, Urllib3Transport
+from softwareupdate_core.http.requests_transport import RequestsTransport
+from softwareupdate_core.http.transport import Transport, Urllib3Transport
 from tests.httpserver import FakeServer, Reply, Request
 
 TIMEOUT = (2.0, 2.0)
@@ -189,3 +192,78 @@ def test_dripping_body_is_cut_off_at_the_deadline(
     with pytest.raises(NetworkError, match="gave up after 1 seconds"):
         transport.send("GET", url, {}, timeout=TIMEOUT, deadline=time.monotonic() + 1.0)
     assert time.monotonic() - start < 5  # the drip alone would take 40 s
+
+
+def test_dripping_body_after_connection_close_is_cut_off_at_the_deadline(
+    transport: Transport, dripping: Callable[[bytes, bytes], str]
+) -> None:
+    """With ``Connection: close`` the answer owns the socket; the deadline still cuts it."""
+    head = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 200\r\n\r\n"
+    url = dripping(head, b"c" * 200)
+    start = time.monotonic()
+    with pytest.raises(NetworkError, match="gave up after 1 seconds"):
+        transport.send("GET", url, {}, timeout=TIMEOUT, deadline=time.monotonic() + 1.0)
+    assert time.monotonic() - start < 5  # the drip alone would take 40 s
+
+
+def test_idle_connection_closed_by_the_server_is_replaced() -> None:
+    """A kept-alive connection the server closed meanwhile is not an error: a new one is made."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            accepted.append(1)
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                time.sleep(0.2)  # then close, as a server's keep-alive timeout does
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    transport = Urllib3Transport()
+    try:
+        first = transport.send("GET", url, {}, timeout=TIMEOUT, deadline=time.monotonic() + 5)
+        time.sleep(0.5)  # the server has closed the idle connection by now
+        second = transport.send("GET", url, {}, timeout=TIMEOUT, deadline=time.monotonic() + 5)
+    finally:
+        transport.close()
+        thread.join(5)
+        listener.close()
+    assert (first.body, second.body) == (b"ok", b"ok")
+    assert len(accepted) == 2
+
+
+def test_manager_with_a_host_session_sends_through_it(server: FakeServer, tmp_path: Path) -> None:
+    """``Manager(session=...)``: a round's requests go through the host's requests.Session."""
+    sent: list[str] = []
+
+    class CountingSession(requests.Session):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            sent.append(request.url or "")
+            return super().send(request, **kwargs)
+
+    server.route("/repos/o/tool/releases", Reply.json([{"tag_name": "2.0.0"}]))
+    checks = {
+        "tool": {
+            "type": "github_release",
+            "user": "o",
+            "repo": "tool",
+            "api_url": server.url,
+            "current": "1.0.0",
+        }
+    }
+    with (
+        CountingSession() as session,
+        Manager(
+            {"check_overlay_url": None, "checks": checks},
+            data_folder=tmp_path,
+            load_entrypoints=False,
+            session=session,
+        ) as manager,
+    ):
+        report = manager.check(force=True)
+    assert report.targets["tool"].remote_version == "2.0.0"
+    assert [url.split("?")[0] for url in sent] == [f"{server.url}/repos/o/tool/releases"]

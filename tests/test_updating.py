@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
-from softwareupdate_core.exceptions import UpdateAlreadyInProgress, UpdateError
+from softwareupdate_core.exceptions import NetworkError, UpdateAlreadyInProgress, UpdateError
 from softwareupdate_core.models import (
     CheckReport,
     RemoteRef,
@@ -123,6 +123,18 @@ def test_unknown_target_fails_and_unupdatable_is_skipped(tmp_path: Path) -> None
     assert report.results["nomethod"].outcome == "skipped"
     assert "no update method" in report.results["nomethod"].text
     assert not report.success
+
+
+def test_updater_may_raise_a_network_error_unwrapped(tmp_path: Path) -> None:
+    """A NetworkError from an updater fails its target with the message, not a crash."""
+    versions = Versions(a=OUTDATED, b=OUTDATED)
+    plugin = RoundPlugin(versions)
+    plugin.updater.failures["a"] = NetworkError("https://example.org/x.zip: connection failed")
+    with make_manager(tmp_path, plugin, {"a": check(), "b": check()}) as manager:
+        report = manager.update()
+    assert report.results["a"].outcome == "failed"
+    assert "connection failed" in report.results["a"].text
+    assert report.results["b"].outcome == "updated"
 
 
 def test_item16_failed_target_does_not_stop_the_round(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ request, never by importing this package.
 from __future__ import annotations
 
 from .client import (
-    MAX_BODY,
     MAX_REDIRECTS,
     USER_AGENT,
     HttpClient,
@@ -19,6 +18,7 @@ from .client import (
 from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
 from .ratelimit import RateLimit
 from .response import HttpResponse, host_of, parse_link_header
+from .transport import MAX_BODY
 
 __all__ = [
     "MAX_BODY",

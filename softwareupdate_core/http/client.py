@@ -1,10 +1,12 @@
 """The one HTTP client every network check uses.
 
-It owns the ``requests.Session`` (kept-alive connections), puts an explicit timeout on every
-request, sends conditional requests with stored ETag/Last-Modified validators and reuses the
-stored answer on ``304``, limits requests in flight per host, makes identical requests of one
-round only once, refuses to send into an exhausted rate limit, and maps every failure to an
-exception of the :class:`~softwareupdate_core.exceptions.SoftwareUpdateError` family.
+It sends through a :class:`~softwareupdate_core.http.transport.Transport` (urllib3 pools kept
+alive by default, or a host's ``requests.Session``), puts a wall-clock deadline on every
+request, follows redirects (credentials stay below their base URL), sends conditional
+requests with stored ETag/Last-Modified validators and reuses the stored answer on ``304``,
+limits requests in flight per host, makes identical requests of one round only once, refuses
+to send into an exhausted rate limit, and maps every failure to an exception of the
+:class:`~softwareupdate_core.exceptions.SoftwareUpdateError` family.
 """
 
 from __future__ import annotations
@@ -16,26 +18,22 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urljoin, urlsplit
 
 import attrs
 
 from .._version import __version__
-
-if TYPE_CHECKING:  # requests is imported on the first request: a warm round never needs it
-    import requests
-    from requests.structures import CaseInsensitiveDict
 from ..exceptions import ApiCheckError, CheckError, NetworkError
 from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
 from .ratelimit import RateLimit, looks_rate_limited, rate_limit_error
-from .response import HttpResponse, host_of, safe_url
+from .response import Headers, HttpResponse, host_of, safe_url
+from .transport import MAX_BODY, RawAnswer, Transport, Urllib3Transport, basic_auth
+from .watchdog import DeadlineExceeded
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"softwareupdate-core/{__version__}"
-#: Largest response body read, in bytes; larger answers are an error, not a memory spike.
-MAX_BODY = 16 * 1024 * 1024
 #: Most redirects followed for one request.
 MAX_REDIRECTS = 10
 #: Headers that carry credentials: dropped on a redirect that leaves their scope.
@@ -88,16 +86,9 @@ class RequestStats:
     refused_rate_limited: int = 0
 
 
-def _new_session(pool_size: int) -> requests.Session:
-    import requests
-
-    from .deadline import DeadlineAdapter
-
-    session = requests.Session()
-    adapter = DeadlineAdapter(pool_connections=32, pool_maxsize=pool_size)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def _default_transport(client: HttpClient) -> Transport:
+    """urllib3 pools sized for the per-host limit (urllib3 is imported on the first request)."""
+    return Urllib3Transport(pool_size=max(client.per_host_limit, 10))
 
 
 @attrs.define
@@ -106,7 +97,10 @@ class HttpClient:
 
     timeout: tuple[float, float] = (5.0, 20.0)
     per_host_limit: int = 8
-    _session: Optional[requests.Session] = attrs.field(default=None, alias="session")
+    #: Sends one request (no redirects) within a deadline; urllib3 pools unless given.
+    transport: Transport = attrs.field(
+        default=attrs.Factory(_default_transport, takes_self=True), repr=False
+    )
     validators: ValidatorStore = attrs.field(factory=MemoryValidatorStore, repr=False)
     user_agent: str = USER_AGENT
     clock: Callable[[], float] = time.time
@@ -117,24 +111,10 @@ class HttpClient:
     _exhausted: dict[tuple[str, str], RateLimit] = attrs.field(factory=dict, repr=False)
     _round_depth: int = attrs.field(default=0, repr=False)
     _round: dict[RequestKey, _Pending] = attrs.field(factory=dict, repr=False)
-    #: Within a round: the session's environment settings (proxies, CA bundle) per origin.
-    _env_settings: dict[tuple[str, str], dict[str, Any]] = attrs.field(factory=dict, repr=False)
-
-    @property
-    def session(self) -> requests.Session:
-        """The ``requests.Session``, made on first use (importing requests costs start-up)."""
-        session = self._session
-        if session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = _new_session(max(self.per_host_limit, 10))
-                session = self._session
-        return session
 
     def close(self) -> None:
-        """Close the session's kept-alive connections (if a request was ever made)."""
-        if self._session is not None:
-            self._session.close()
+        """Close the transport's kept-alive connections and stop its deadline watchdog."""
+        self.transport.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -155,7 +135,6 @@ class HttpClient:
                 self._round_depth -= 1
                 if self._round_depth == 0:
                     self._round.clear()
-                    self._env_settings.clear()
 
     # -- requests -----------------------------------------------------------------------
     def get(
@@ -282,10 +261,7 @@ class HttpClient:
         if status == 304 and stored is not None:
             with self._lock:
                 self.stats.not_modified += 1
-            from requests.structures import CaseInsensitiveDict
-
-            merged_headers = CaseInsensitiveDict(stored.headers)
-            merged_headers.update(resp_headers)
+            merged_headers = Headers(stored.headers).updated(resp_headers)
             return HttpResponse(url, stored.status, merged_headers, stored.body, True, rate)
 
         if status in (403, 429) and looks_rate_limited(status, rate, body):
@@ -310,9 +286,7 @@ class HttpClient:
                         url=url,
                         status=status,
                         body=body,
-                        headers={
-                            k: v for k, v in resp_headers.items() if k.lower() in _KEPT_HEADERS
-                        },
+                        headers=resp_headers.subset(_KEPT_HEADERS),
                         etag=etag,
                         last_modified=last_modified,
                         stored_at=now,
@@ -332,56 +306,26 @@ class HttpClient:
         headers: dict[str, str],
         auth: Optional[tuple[str, str]],
         credentials_base: Optional[str] = None,
-    ) -> tuple[int, CaseInsensitiveDict[str], bytes]:
-        """Send and read the whole body within a deadline; map failures to NetworkError.
+    ) -> tuple[int, Headers, bytes]:
+        """Send, follow redirects and read the whole body within one deadline.
 
         The deadline is wall-clock time for connecting, redirects, headers and body together
         (``connect`` + ``read`` seconds), so a server sending a byte a second cannot hold a
-        request longer than a silent one.
+        request longer than a silent one. The transport enforces it.
         """
         connect, read = self.timeout
-        where = safe_url(url)
         with self._lock:
             self.stats.sent += 1
-        import requests
-
-        from .deadline import Deadline, DeadlineTimeout
-
-        deadline = Deadline(connect + read)
-        late = NetworkError(
-            f"{where}: no complete answer within {connect + read:g} seconds "
-            f"(the connect + read timeout)"
-        )
+        deadline = time.monotonic() + connect + read
         try:
-            response = self._follow(
-                method,
-                url,
-                headers,
-                auth,
-                DeadlineTimeout(connect, read, deadline),
-                credentials_base,
-            )
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(65536):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_BODY:
-                        raise CheckError(f"{where}: answer larger than {MAX_BODY} bytes")
-                    if deadline.expired:
-                        break
-                if deadline.expired:  # a cut-off answer must not pass for a whole one
-                    raise late
-                return response.status_code, response.headers, b"".join(chunks)
-            finally:
-                response.close()
-        except requests.RequestException as exc:
-            if deadline.expired:
-                raise NetworkError(str(late), cause=exc) from None
-            _raise_network_error(where, read, exc)
-        finally:
-            deadline.finish()
+            answer = self._follow(method, url, headers, auth, deadline, credentials_base)
+        except DeadlineExceeded as exc:
+            raise NetworkError(
+                f"{safe_url(url)}: no complete answer within {connect + read:g} seconds "
+                f"(the connect + read timeout)",
+                cause=exc,
+            ) from None
+        return answer.status, Headers(answer.headers), answer.body
 
     def _follow(
         self,
@@ -389,86 +333,34 @@ class HttpClient:
         url: str,
         headers: dict[str, str],
         auth: Optional[tuple[str, str]],
-        timeout: Any,
+        deadline: float,
         credentials_base: Optional[str],
-    ) -> requests.Response:
-        """Open ``url`` and follow its redirects; credentials stay within their base."""
+    ) -> RawAnswer:
+        """Send ``url`` and follow its redirects; credentials stay within their base."""
         base = credentials_base or host_of(url)
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._open(method, url, headers, auth, timeout)
-            location = response.headers.get("Location") if response.is_redirect else None
+            sent = headers
+            if auth is not None:
+                sent = {**headers, "Authorization": basic_auth(*auth)}
+            answer = self.transport.send(
+                method, url, sent, timeout=self.timeout, deadline=deadline, max_body=MAX_BODY
+            )
+            location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
             if not location:
-                return response
-            response.close()
+                return answer
             following = urljoin(url, location)
             if not following.lower().startswith(("http://", "https://")):
                 raise NetworkError(f"{safe_url(url)}: redirected to a URL that is not http(s)")
             if not _below(following, base):
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 auth = None
-            if response.status_code == 303 and method != "HEAD":
+            if answer.status == 303 and method != "HEAD":
                 method = "GET"
             url = following
         raise NetworkError(f"{safe_url(url)}: more than {MAX_REDIRECTS} redirects")
 
-    def _open(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        auth: Optional[tuple[str, str]],
-        timeout: Any,
-    ) -> requests.Response:
-        """``session.request(...)``; within a round the environment is read once per origin.
 
-        ``Session.request`` reads the proxy and CA-bundle environment on every request (a
-        scan of ``os.environ``, a fifth of its cost); a round reuses that answer per origin.
-        A session whose ``request`` is overridden is always called as it is.
-        """
-        import requests
-
-        session = self.session
-        if not self._round_depth or type(session).request is not requests.Session.request:
-            return session.request(
-                method,
-                url,
-                headers=headers,
-                auth=auth,
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-            )
-        prepared = session.prepare_request(
-            requests.Request(method=method, url=url, headers=headers, auth=auth, data={}, params={})
-        )
-        parts = urlsplit(prepared.url or url)
-        origin = (parts.scheme.lower(), parts.netloc.lower())
-        with self._lock:
-            known = self._env_settings.get(origin)
-        if known is not None:
-            settings = known
-        else:
-            merged = session.merge_environment_settings(prepared.url, {}, True, None, None)
-            settings = dict(merged)
-            with self._lock:
-                self._env_settings[origin] = settings
-        return session.send(
-            prepared,
-            timeout=timeout,
-            allow_redirects=False,
-            **{**settings, "proxies": dict(settings["proxies"])},
-        )
-
-
-def _raise_network_error(where: str, read: float, exc: BaseException) -> NoReturn:
-    """Raise the NetworkError for a failed request (timeout, connection, anything else)."""
-    import requests
-
-    if isinstance(exc, requests.Timeout):
-        raise NetworkError(f"{where}: no answer within the timeout ({read:g} s)", cause=exc)
-    if isinstance(exc, requests.ConnectionError):
-        raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc)
-    raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _below(url: str, base: str) -> bool:
@@ -498,17 +390,6 @@ def _credential_fingerprint(headers: Mapping[str, str], auth: Optional[tuple[str
 
 
 _KEPT_HEADERS = frozenset({"content-type", "link", "etag", "last-modified"})
-
-
-def _reason(exc: BaseException) -> str:
-    """A short reason without URLs (which might carry credentials)."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    text = str(reason if reason is not None else exc)
-    # urllib3 and requests put the URL and object reprs before the last ": "
-    text = text.rsplit(": ", 1)[-1].strip("'\" ")
-    if text.count("(") < text.count(")"):  # the split cut an opening parenthesis off
-        text = text.rstrip(")")
-    return text[:200] or type(exc).__name__
 
 
 def client_from(kwargs: Mapping[str, Any]) -> HttpClient:

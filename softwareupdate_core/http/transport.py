@@ -1,39 +1,45 @@
-"""The transports that send one HTTP request for the client: urllib3 by default, or requests.
+"""The transports that send one HTTP request for the client: direct/urllib3, or requests.
 
 A transport sends exactly one request and reads its answer: no redirects, no caching, no rate
 limits (the client around it does those, the same for every transport). It enforces a
-wall-clock deadline for the whole exchange (connect, headers and body together): a server
-that drips one byte a second is cut off at the deadline, not after a read timeout per byte.
+wall-clock deadline for the whole exchange (connect, headers and body together) through one
+:class:`~.watchdog.Watchdog` thread per transport: a server that drips one byte a second is
+cut off at the deadline, not after a read timeout per byte.
 
-:class:`Urllib3Transport` talks to urllib3's connection pools directly. Going through a
-``requests.Session`` costs about three times the CPU per request (merging settings, cookies,
-hooks, environment look-ups), which is what a Raspberry Pi feels in a round of fifty checks.
-It honours the same environment a ``requests`` user expects: ``HTTP(S)_PROXY``/``NO_PROXY``,
-``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/``SSL_CERT_FILE``, and credentials inside the URL.
-:class:`RequestsTransport` wraps a ``requests.Session`` a host passes in (``Manager(session=)``).
+:class:`Urllib3Transport` keeps connections alive itself: ``http.client`` connections
+(:mod:`.direct`) for origins reached without a proxy, urllib3's ``ProxyManager`` through a
+proxy. Going through a ``requests.Session`` costs about three times the CPU per request
+(merging settings, cookies, hooks, environment look-ups), which is what a Raspberry Pi feels
+in a round of fifty checks. It honours the same environment a ``requests`` user expects:
+``HTTP(S)_PROXY``/``NO_PROXY``, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/``SSL_CERT_FILE``,
+and credentials inside the URL. :class:`~.requests_transport.RequestsTransport` wraps a
+``requests.Session`` a host passes in (``Manager(session=)``).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import heapq
-import itertools
+import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Mapping
+from http.client import HTTPException, HTTPResponse
 from typing import TYPE_CHECKING, Any, Optional, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import attrs
 
 from ..exceptions import CheckError, NetworkError
+from . import direct
+from .direct import DirectPools
+from .response import Headers
+from .watchdog import DeadlineExceeded, Watchdog, _response_socket, _Watch
 
 if TYPE_CHECKING:
-    import requests
     import urllib3
+
+log = logging.getLogger(__name__)
 
 #: Largest response body read, in bytes; larger answers are an error, not a memory spike.
 MAX_BODY = 16 * 1024 * 1024
@@ -86,97 +92,24 @@ def basic_auth(user: str, password: str) -> str:
     return f"Basic {token}"
 
 
-# -- the deadline ------------------------------------------------------------------------------
-
-
-@attrs.define
-class _Watch:
-    deadline: float
-    connection: Any = None
-    expired: bool = False
-    done: bool = False
-
-
-class Watchdog:
-    """One thread that shuts the socket of every exchange still running at its deadline.
-
-    Shutting a socket down from another thread wakes a ``recv`` blocked in it, so the request
-    ends with an error that :meth:`Urllib3Transport.send` reports as the deadline passing.
-    The thread starts on first use and is told to stop by :meth:`close`.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._order = itertools.count()
-        self._thread: Optional[threading.Thread] = None
-        self._closed = False
-
-    def watch(self, deadline: float) -> _Watch:
-        entry = _Watch(deadline)
-        with self._condition:
-            earliest = self._heap[0][0] if self._heap else None
-            heapq.heappush(self._heap, (deadline, next(self._order), entry))
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="softwareupdate-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif earliest is None or deadline < earliest:
-                self._condition.notify()  # rarely: deadlines mostly arrive in order
-        return entry
-
-    def attach(self, entry: _Watch, connection: Any) -> None:
-        """From now on ``entry``'s deadline shuts ``connection``'s socket."""
-        with self._condition:
-            entry.connection = connection
-            if entry.expired:
-                _shut(connection)
-
-    def release(self, entry: _Watch) -> None:
-        with self._condition:
-            entry.done = True
-            entry.connection = None
-
-    def close(self) -> None:
-        with self._condition:
-            self._closed = True
-            self._condition.notify()
-
-    def _run(self) -> None:
-        with self._condition:
-            while not self._closed:
-                now = time.monotonic()
-                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
-                    _, _, entry = heapq.heappop(self._heap)
-                    if not entry.done:
-                        entry.expired = True
-                        if entry.connection is not None:
-                            _shut(entry.connection)
-                wait = self._heap[0][0] - now if self._heap else None
-                self._condition.wait(wait)
-            self._thread = None
-
-
-def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 # -- urllib3 -----------------------------------------------------------------------------------
 
 
 class Urllib3Transport:
-    """A :class:`Transport` on urllib3 connection pools, kept alive across requests."""
+    """A :class:`Transport` with kept-alive connections: urllib3 pools for proxies, else direct.
+
+    Origins reached without a proxy use :mod:`.direct`'s ``http.client`` connections (half
+    the CPU per request of urllib3's pool); requests through a proxy use urllib3's
+    ``ProxyManager``. Both honour the deadline, the CA bundle and URL credentials alike.
+    """
 
     def __init__(self, pool_size: int = 10) -> None:
         self._pool_size = pool_size
         self._lock = threading.Lock()
-        self._managers: dict[Optional[str], urllib3.PoolManager] = {}
-        #: The manager per (scheme, host): the proxy environment is read once per origin.
-        self._by_origin: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._managers: dict[str, urllib3.PoolManager] = {}
+        #: The proxy per (scheme, host), or None: the environment is read once per origin.
+        self._proxies: dict[tuple[str, str], Optional[str]] = {}
+        self._direct: Optional[DirectPools] = None
         self._local = threading.local()
         self.watchdog = Watchdog()
 
@@ -185,43 +118,48 @@ class Urllib3Transport:
         with self._lock:
             managers = list(self._managers.values())
             self._managers.clear()
-            self._by_origin.clear()
+            self._proxies.clear()
+            direct, self._direct = self._direct, None
         for manager in managers:
             manager.clear()
+        if direct is not None:
+            direct.close()
 
-    def _manager(self, scheme: str, host: str) -> urllib3.PoolManager:
-        known = self._by_origin.get((scheme, host))
-        if known is not None:
-            return known
+    def _proxy(self, scheme: str, host: str) -> Optional[str]:
+        """The proxy URL for an origin from the environment (``*_PROXY``/``NO_PROXY``)."""
+        key = (scheme, host)
+        if key in self._proxies:
+            return self._proxies[key]
         import urllib.request
 
         proxy = None
         if not urllib.request.proxy_bypass(host):
             proxy = urllib.request.getproxies().get(scheme)
         with self._lock:
+            self._proxies[key] = proxy
+        return proxy
+
+    def _pools(self) -> DirectPools:
+        with self._lock:
+            if self._direct is None:
+                self._direct = DirectPools(self._pool_size, _ca_file())
+            return self._direct
+
+    def _manager(self, proxy: str) -> urllib3.PoolManager:
+        with self._lock:
             manager = self._managers.get(proxy)
             if manager is None:
                 manager = self._managers[proxy] = self._new_manager(proxy)
-            self._by_origin[(scheme, host)] = manager
             return manager
 
-    def _new_manager(self, proxy: Optional[str]) -> urllib3.PoolManager:
+    def _new_manager(self, proxy: str) -> urllib3.PoolManager:
         import urllib3
 
-        ca_file = (
-            os.environ.get("REQUESTS_CA_BUNDLE")
-            or os.environ.get("CURL_CA_BUNDLE")
-            or os.environ.get("SSL_CERT_FILE")
-            or _certifi_bundle()
-        )
         options: dict[str, Any] = {"maxsize": self._pool_size, "block": False, "retries": False}
+        ca_file = _ca_file()
         if ca_file:
             options["ca_certs"] = ca_file
-        manager: urllib3.PoolManager
-        if proxy:
-            manager = urllib3.ProxyManager(proxy, num_pools=32, **options)
-        else:
-            manager = urllib3.PoolManager(num_pools=32, **options)
+        manager = urllib3.ProxyManager(proxy, num_pools=32, **options)
         transport = self
 
         def new_pool(scheme: str, host: str, port: int, request_context: Any = None) -> Any:
@@ -257,9 +195,6 @@ class Urllib3Transport:
         deadline: float,
         max_body: int = MAX_BODY,
     ) -> RawAnswer:
-        import urllib3
-        from urllib3.exceptions import HTTPError
-
         parts = urlsplit(url)
         where = safe_url(url)
         sent_headers = {"Accept-Encoding": "gzip, deflate", **headers}
@@ -269,6 +204,115 @@ class Urllib3Transport:
             sent_headers["Authorization"] = basic_auth(
                 unquote(parts.username), unquote(parts.password or "")
             )
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        budget = max(0.0, deadline - time.monotonic())
+        entry = self.watchdog.watch(deadline)
+        try:
+            proxy = self._proxy(scheme, host)
+            if proxy is None:
+                return self._send_direct(
+                    method, parts, sent_headers, timeout, entry, max_body, where, budget
+                )
+            return self._send_proxied(
+                proxy, method, parts, sent_headers, timeout, entry, max_body, where, budget
+            )
+        finally:
+            self.watchdog.release(entry)
+
+    def _send_direct(
+        self,
+        method: str,
+        parts: SplitResult,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+        entry: _Watch,
+        max_body: int,
+        where: str,
+        budget: float,
+    ) -> RawAnswer:
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        pools = self._pools()
+        conn = None
+        response: Optional[HTTPResponse] = None
+        complete = False
+        try:
+            for attempt in (1, 2):
+                conn = pools.take(scheme, host, port) if attempt == 1 else None
+                reused = conn is not None
+                if conn is None:
+                    conn = pools.new(scheme, host, port, timeout[0])
+                    self.watchdog.attach(entry, conn)
+                    direct.connect(conn, timeout[1])
+                else:
+                    self.watchdog.attach(entry, conn)
+                # with ``Connection: close`` the answer keeps the socket, not ``conn``
+                self.watchdog.attach_socket(entry, direct.socket_of(conn))
+                try:
+                    response = direct.exchange(conn, method, target, headers)
+                except direct.STALE:
+                    conn.close()
+                    if reused and method in ("GET", "HEAD") and not entry.expired:
+                        continue  # the server closed the idle connection: once more, anew
+                    raise
+                break
+            assert response is not None  # the loop ends in an answer or an exception
+            body = direct.read_body(response, where, max_body)
+            if entry.expired:
+                raise _too_slow(where, budget)
+            # a recorded answer (vcrpy's) has no will_close: its connection is not kept
+            complete = not getattr(response, "will_close", True)
+            # the request line at DEBUG, as urllib3 logs it (hosts mask it: RedactingFilter)
+            log.debug(
+                '%s://%s:%s "%s %s HTTP/1.1" %s %s',
+                scheme,
+                host,
+                port,
+                method,
+                target,
+                response.status,
+                len(body),
+            )
+            return RawAnswer(response.status, Headers(response.msg.raw_items()), body)
+        except direct.ConnectFailed as exc:
+            if entry.expired:
+                raise _too_slow(where, budget) from None
+            raise NetworkError(f"{where}: connection failed ({_reason(exc)})", cause=exc) from None
+        except (OSError, HTTPException) as exc:
+            if entry.expired:
+                raise _too_slow(where, budget) from None
+            if isinstance(exc, TimeoutError):
+                raise NetworkError(
+                    f"{where}: no answer within the timeout ({timeout[1]:g} s)", cause=exc
+                ) from None
+            raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
+        finally:
+            if conn is not None:
+                if complete:
+                    pools.give_back(scheme, host, port, conn)  # kept alive for the next one
+                else:
+                    conn.close()  # a half-read answer: the connection is not reusable
+            if response is not None and not complete:
+                response.close()  # it may hold the socket itself (``Connection: close``)
+
+    def _send_proxied(
+        self,
+        proxy: str,
+        method: str,
+        parts: SplitResult,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+        entry: _Watch,
+        max_body: int,
+        where: str,
+        budget: float,
+    ) -> RawAnswer:
+        import urllib3
+        from urllib3.exceptions import HTTPError
+
         netloc = parts.hostname or ""
         if ":" in netloc:
             netloc = f"[{netloc}]"
@@ -277,23 +321,21 @@ class Urllib3Transport:
         plain_url = f"{parts.scheme}://{netloc}{parts.path or '/'}"
         if parts.query:
             plain_url += f"?{parts.query}"
-        budget = max(0.0, deadline - time.monotonic())
-        entry = self.watchdog.watch(deadline)
         self._local.entry = entry
         response = None
         complete = False
         try:
-            manager = self._manager(parts.scheme, parts.hostname or "")
-            response = manager.request(
+            response = self._manager(proxy).request(
                 method,
                 plain_url,
-                headers=sent_headers,
+                headers=headers,
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                 preload_content=False,
                 redirect=False,
                 retries=False,
             )
             self._local.entry = None
+            self.watchdog.attach_socket(entry, _response_socket(response))
             chunks: list[bytes] = []
             size = 0
             for chunk in response.stream(_CHUNK):
@@ -304,19 +346,28 @@ class Urllib3Transport:
             if entry.expired:
                 raise _too_slow(where, budget)
             complete = True
-            return RawAnswer(response.status, response.headers, b"".join(chunks))
+            return RawAnswer(response.status, Headers(response.headers), b"".join(chunks))
         except (HTTPError, OSError) as exc:
             if entry.expired:
                 raise _too_slow(where, budget) from None
             raise _network_error(where, exc, timeout[1]) from None
         finally:
             self._local.entry = None
-            self.watchdog.release(entry)
             if response is not None:
                 if complete:
                     response.release_conn()  # kept alive for the next request
                 else:
                     response.close()  # a half-read answer: the connection is not reusable
+
+
+def _ca_file() -> Optional[str]:
+    """The CA bundle a ``requests`` user would get: the environment's, else certifi's."""
+    return (
+        os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("CURL_CA_BUNDLE")
+        or os.environ.get("SSL_CERT_FILE")
+        or _certifi_bundle()
+    )
 
 
 def _certifi_bundle() -> Optional[str]:
@@ -327,8 +378,8 @@ def _certifi_bundle() -> Optional[str]:
     return str(certifi.where())
 
 
-def _too_slow(where: str, budget: float) -> NetworkError:
-    return NetworkError(f"{where}: gave up after {budget:.0f} seconds without a whole answer")
+def _too_slow(where: str, budget: float) -> DeadlineExceeded:
+    return DeadlineExceeded(f"{where}: gave up after {budget:.0f} seconds without a whole answer")
 
 
 def _network_error(where: str, exc: BaseException, read: float) -> NetworkError:
@@ -347,78 +398,3 @@ def _reason(exc: BaseException) -> str:
     if text.count("(") < text.count(")"):
         text = text.rstrip(")")
     return text[:200] or type(exc).__name__
-
-
-# -- requests ----------------------------------------------------------------------------------
-
-
-class RequestsTransport:
-    """A :class:`Transport` over a ``requests.Session`` a host passed in (not closed here).
-
-    The deadline covers the body; requests gives no hold on the socket while it waits for
-    the headers, which the read timeout bounds instead.
-    """
-
-    def __init__(self, session: requests.Session) -> None:
-        self.session = session
-        self.watchdog = Watchdog()
-
-    def close(self) -> None:
-        self.watchdog.close()
-
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        *,
-        timeout: tuple[float, float],
-        deadline: float,
-        max_body: int = MAX_BODY,
-    ) -> RawAnswer:
-        import requests
-
-        where = safe_url(url)
-        budget = max(0.0, deadline - time.monotonic())
-        entry = self.watchdog.watch(deadline)
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-            )
-            try:
-                raw = getattr(response.raw, "_connection", None) or getattr(
-                    response.raw, "connection", None
-                )
-                if raw is not None:
-                    self.watchdog.attach(entry, raw)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(_CHUNK):
-                    size += len(chunk)
-                    if size > max_body:
-                        raise CheckError(f"{where}: answer larger than {max_body} bytes")
-                    chunks.append(chunk)
-                if entry.expired:
-                    raise _too_slow(where, budget)
-                return RawAnswer(response.status_code, response.headers, b"".join(chunks))
-            finally:
-                response.close()
-        except (requests.RequestException, OSError) as exc:
-            if entry.expired:
-                raise _too_slow(where, budget) from None
-            if isinstance(exc, requests.Timeout):
-                raise NetworkError(
-                    f"{where}: no answer within the timeout ({timeout[1]:g} s)", cause=exc
-                ) from None
-            if isinstance(exc, requests.ConnectionError):
-                raise NetworkError(
-                    f"{where}: connection failed ({_reason(exc)})", cause=exc
-                ) from None
-            raise NetworkError(f"{where}: request failed ({_reason(exc)})", cause=exc) from None
-        finally:
-            self.watchdog.release(entry)

@@ -24,6 +24,7 @@ from ..exceptions import (
     ConfigurationInvalid,
     SoftwareUpdateError,
     UnknownCheckType,
+    UnknownTarget,
     error_code,
 )
 from ..http.conditional import VALIDATORS_FILE, PersistentValidatorStore
@@ -300,7 +301,9 @@ class CheckRunner:
         check = resolved.checks.get(target)
         if check is None:
             reason = resolved.problems.get(target, "no check is configured for it")
-            raise UnknownCheckType(f"{target}: {reason}")
+            if target in resolved.problems:
+                raise UnknownCheckType(f"{target}: {reason}")
+            raise UnknownTarget(f"{target}: {reason}")
         return check
 
     def release_channels(self, target: str) -> ReleaseChannels:

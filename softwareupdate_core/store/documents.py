@@ -8,6 +8,10 @@ it is rebuilt, never fatal. Cross-process locks are non-blocking exclusive OS lo
 open file (``flock`` on POSIX, ``msvcrt`` on Windows), dropped by the OS when the holder dies;
 lock files are opened by :func:`open_lock_file` only: never through a symbolic link, never
 truncated.
+
+Why not ``filelock``: on Python 3.9/3.10, which this library supports, pip resolves it to 3.19.x,
+whose ``UnixFileLock`` opens the lock file ``O_RDWR | O_TRUNC`` without ``O_NOFOLLOW`` (a link
+planted in a shared data folder truncates its target); 4.x, which does not, needs Python 3.11.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from .. import http
-from ..exceptions import CannotUpdateOffline, CheckError, UpdateError
+from ..exceptions import CannotUpdateOffline, CheckError, TransportError, UpdateError
 from ..remote_values import value_problem
 from ..store.documents import atomic_write
 from ..util import LogCallback
@@ -126,7 +126,7 @@ def _download(url: str, limit: int, kwargs: Mapping[str, Any]) -> bytes:
     client = http.client_from(kwargs)
     try:
         response = client.get(url, conditional=False)
-    except CheckError as exc:
+    except (CheckError, TransportError) as exc:
         raise UpdateError(f"downloading the plugin file failed: {exc}") from exc
     finally:
         if owned:

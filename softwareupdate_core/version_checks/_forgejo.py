@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any, Optional
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
-from ..exceptions import CheckError, ConfigurationInvalid
-from ..http import HttpClient, host_of
+from ..exceptions import ConfigurationInvalid
+from ..http import HttpClient
 from ..remote_values import value_problem
 from ._checkconfig import http_url, key_path, optional_text
+from ._paging import pages
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +102,17 @@ def fetch_pages(
 
     At most ``max_items`` items are read in all (a server may put far more on a page than
     asked for), and credentials in ``headers`` go only to URLs below ``base``, also on a
-    redirect. Raises CheckError if a page is not a JSON list or a next link leaves the
-    API's host.
+    redirect. Raises CheckError if a page is not a JSON list; a next link that leaves
+    ``base`` ends the list (see :mod:`._paging`).
     """
-    home = host_of(url)
     items: list[Any] = []
-    for page in range(1, max_pages + 1):
-        response = http.get(url, headers=headers, credentials_base=base)
+    for response in pages(
+        http, url, target=target, headers=headers, base=base, max_pages=max_pages
+    ):
         items.extend(response.json_items(what, max_items - len(items)))
         if len(items) >= max_items:
             log.info("%s: stopped after reading %d items", target, len(items))
             break
-        following = response.next_link
-        if not following:
-            break
-        following = urljoin(url, following)
-        if host_of(following) != home:
-            raise CheckError(f"{target}: the API's next page is on another host; not following it")
-        if page == max_pages:
-            log.info("%s: stopped after max_pages=%d pages", target, max_pages)
-        url = following
     return items
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 import attrs
 
 from ..exceptions import ConfigurationInvalid
 from ..http import HttpClient, HttpResponse
+from . import _paging
 from ._checkconfig import http_url, positive_int, required_text, segment, text_or
+from ._paging import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +64,18 @@ class GitHubRepo:
             url, headers=self.headers(), conditional=True, credentials_base=self.api_url
         )
 
-    def pages(self, http: HttpClient, url: str) -> Iterator[HttpResponse]:
+    def pages(self, http: HttpClient, url: str, target: str) -> Iterator[HttpResponse]:
         """``url`` and the pages its ``Link: rel="next"`` headers lead to, at most ``max_pages``."""
-        for _ in range(self.max_pages):
-            response = self.get(http, url)
-            yield response
-            following = response.next_link
-            if following is None:
-                return
-            if not same_origin(following, self.api_url):
-                log.warning("%s: not following a next-page link to another origin", self.user)
-                return
-            url = following
-
-
-def same_origin(url: str, base: str) -> bool:
-    """Whether ``url`` has the scheme, host and port of ``base`` and lies below its path."""
-    try:
-        a, b = urlsplit(url), urlsplit(base)
-        same = (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port)
-    except ValueError:
-        return False
-    return same and not a.username and a.path.startswith(b.path)
+        if not same_origin(url, self.api_url):
+            raise ConfigurationInvalid(f"refusing to send the GitHub token outside {self.api_url}")
+        return _paging.pages(
+            http,
+            url,
+            target=target,
+            headers=self.headers(),
+            base=self.api_url,
+            max_pages=self.max_pages,
+        )
 
 
 def repo_from(

@@ -79,7 +79,7 @@ def _latest_from_api(
     """Read pages until one holds an accepted release; at most ``max_pages`` times 100 releases."""
     budget = repo.max_pages * PER_PAGE
     seen: list[_release.Release] = []
-    for page in repo.pages(http, f"{repo.api_base}/releases?per_page={PER_PAGE}"):
+    for page in repo.pages(http, f"{repo.api_base}/releases?per_page={PER_PAGE}", target):
         releases = _parse_page(page, budget - len(seen))
         seen.extend(releases)
         if len(seen) >= budget:
