@@ -13,7 +13,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from ..exceptions import SoftwareUpdateError, UpdateError
+import attrs
+
+from ..exceptions import ConfigurationInvalid, SoftwareUpdateError, UpdateError
+from ..protocols import UpdaterCapabilities
 from ..util import LogCallback, accepted_keywords, pick_keywords
 
 log = logging.getLogger(__name__)
@@ -75,3 +78,25 @@ def _perform_callable(updater: Any) -> Optional[Callable[..., Any]]:
 def _call(function: Callable[..., Any], *args: Any, **keywords: Any) -> Any:
     """Call with positional ``args`` and only those ``keywords`` the function accepts."""
     return function(*args, **pick_keywords(keywords, accepted_keywords(function)))
+
+
+#: Plugin code: whether it needs the network is its own business (it gets ``online``).
+CAPABILITIES = UpdaterCapabilities(network=False)
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``python_updater`` config: the function to call."""
+
+    perform: Callable[..., Any]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``python_updater`` (mandatory: has ``perform_update`` or is callable)."""
+    perform = _perform_callable(check.get("python_updater"))
+    if perform is None:
+        raise ConfigurationInvalid(
+            "is mandatory: an object with perform_update, or a callable",
+            key=f"checks.{target}.python_updater",
+        )
+    return Config(perform)

@@ -40,6 +40,7 @@ from .. import http as _http
 from .. import versions as _versions
 from ..exceptions import CheckError, ConfigurationInvalid, UpdateError
 from ..models import RemoteRef, VersionInformation, VersionRef
+from ..protocols import CheckCapabilities
 from . import _release
 from ._checkconfig import http_url, key_path, optional_text, require_online, required_text
 from ._pypi_collect import ACCEPT, JSON_TYPE, fetch_project
@@ -73,6 +74,64 @@ MEMO_KEY = "pypi_release.environments"
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
+@attrs.frozen
+class Config:
+    """The parsed ``pypi_release`` config."""
+
+    package: str
+    index_url: str
+    selection: _release.ReleaseSelection
+    current: Optional[str]
+    unpublished_ok: bool
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``package`` (mandatory, a project name), ``index_url``, ``current``, comparison,
+    ``unpublished_ok``; ``pip_command``, when set, must name a Python environment."""
+    package = required_text(target, check, "package").strip()
+    if not _NAME.match(package):
+        raise ConfigurationInvalid("expected a package name", key=key_path(target, "package"))
+    configured = optional_text(target, check, "index_url")
+    index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
+    unpublished_ok = check.get("unpublished_ok", False)
+    if not isinstance(unpublished_ok, bool):
+        raise ConfigurationInvalid("expected a boolean", key=key_path(target, "unpublished_ok"))
+    return Config(
+        package,
+        index_url,
+        # an index has no channels: only prerelease and the comparison keys apply
+        attrs.evolve(_release.selection_from(target, check), commitish=None),
+        optional_text(target, check, "current"),
+        unpublished_ok,
+    )
+
+
+def resolved_installed_version(
+    target: str, check: Mapping[str, Any], **kwargs: Any
+) -> Optional[str]:
+    """``current``, else the version installed in the target environment now (or None).
+
+    Read before the version cache is asked: part of the cache key, so an upgrade made
+    outside the library shows without ``--force``. Never raises (the check reports errors).
+    """
+    try:
+        config = parse_config(target, check)
+        if config.current:
+            return config.current
+        return target_environment(target, check, kwargs).installed_version(config.package)
+    except Exception:  # the check itself reports what is wrong
+        return None
+
+
+#: Needs the index; reads the global ``index_url``; an unknown installed version means
+#: "not installed"; the installed version is part of the cache key.
+CAPABILITIES = CheckCapabilities(
+    settings_defaults=("index_url",),
+    absent_means_not_installed=True,
+    installed_version=resolved_installed_version,
+)
+
+
 def get_latest(
     target: str,
     check: Mapping[str, Any],
@@ -85,14 +144,9 @@ def get_latest(
     Keywords a round passes: ``http`` (the HttpClient), ``memo`` (the Manager's memo, where
     target environments are kept) and ``data_folder`` (where they are remembered).
     """
-    package = required_text(target, check, "package").strip()
-    if not _NAME.match(package):
-        raise ConfigurationInvalid("expected a package name", key=key_path(target, "package"))
-    configured = optional_text(target, check, "index_url")
-    index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
-    # an index has no channels: only prerelease and the comparison keys apply
-    selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    configured_current = optional_text(target, check, "current")
+    config = parse_config(target, check)
+    package, index_url, selection = config.package, config.index_url, config.selection
+    configured_current = config.current
     require_online(target, check, online, "pypi_release")
     environment = target_environment(target, check, kwargs)
     current = configured_current or environment.installed_version(package)
@@ -100,7 +154,7 @@ def get_latest(
     project = canonicalize_name(package)
     page = fetch_project(_http.client_from(kwargs), index_url, project)
     if page is None:
-        if check.get("unpublished_ok") is True:
+        if config.unpublished_ok:
             return _unpublished(package, current, index_url), True
         raise CheckError(f"{package} is not on {index_url}")
     found = evaluate(page.files, project, environment)

@@ -18,10 +18,28 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+import attrs
+
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
+from ..protocols import CheckCapabilities
 from ..util import accepted_keywords, pick_keywords
 from ._checkconfig import key_path, require_online
+
+#: Calls plugin code that usually asks a server: offline only with ``offline: true``.
+CAPABILITIES = CheckCapabilities()
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``python_checker`` config: the function to call."""
+
+    function: Callable[..., Any]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``python_checker`` (mandatory: a callable or an object with ``get_latest``)."""
+    return Config(_checker(check, target))
 
 
 def get_latest(
@@ -37,7 +55,7 @@ def get_latest(
     the reference) unless the check sets ``offline: true``; then it is called with
     ``online=False``.
     """
-    func = _checker(check, target)
+    func = parse_config(target, check).function
     require_online(target, check, online, "python_checker")
     keywords = _accepted_keywords(
         func, target, {"online": online, "credentials": credentials, **kwargs}
