@@ -193,7 +193,7 @@ class ConfigResolver:
             try:
                 parse_with(updater, name, cfg)
             except ConfigurationInvalid as exc:
-                update_problems[name] = f"update config: {exc}"
+                update_problems[name] = str(exc)
 
     def _warn_misspelt(self, name: str, cfg: Mapping[str, Any]) -> None:
         """One warning per target whose channels spell ``commitish`` otherwise (read as it)."""

@@ -201,6 +201,31 @@ class UpdateRunner:
             restart_timeout=self._setting_seconds("restart_timeout", DEFAULT_RESTART_TIMEOUT),
         )
 
+    def validate(self) -> dict[str, str]:
+        """Every configuration problem, by target (see :meth:`Manager.validate`)."""
+        resolved = self._checks.resolve()
+        problems = resolved.validation_problems()
+        registry = self._ctx.registry
+        for name, check in resolved.checks.items():
+            found = []
+            if name in problems:
+                continue
+            if str(check["type"]) not in registry.version_checks:
+                found.append(f"unknown check type {check['type']!r}")
+            method = select_method(check)
+            if method is not None and method not in registry.updaters:
+                found.append(f"unknown update method {method!r}")
+            if found:
+                problems[name] = "; ".join(found)
+        for name, why in problems.items():
+            if not why.startswith(f"checks.{name}"):
+                problems[name] = f"checks.{name}: {why}"
+        try:
+            self.round_settings()
+        except ConfigurationInvalid as exc:
+            problems[exc.key or "settings"] = str(exc)
+        return problems
+
     def blocking_reason(self, resolved: Optional[Resolved] = None) -> Optional[str]:
         """Why updates cannot run now (a failing guard or a run in progress), or None.
 
