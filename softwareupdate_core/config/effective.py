@@ -48,7 +48,8 @@ class Resolved:
     ignored: Mapping[str, str] = attrs.field(factory=dict)
     #: The report's error code of each problem that is not ``unknown_check`` (``config``).
     codes: Mapping[str, str] = attrs.field(factory=dict)
-    #: Targets in ``checks`` whose check type's ``parse_config`` refused the config.
+    #: Targets in ``checks`` whose check type's ``parse_config`` refused the config (filled
+    #: for ``validate``; a check round parses the targets it checks itself).
     check_problems: Mapping[str, str] = attrs.field(factory=dict)
     #: Targets in ``checks`` whose update method's ``parse_config`` refused the config.
     update_problems: Mapping[str, str] = attrs.field(factory=dict)
@@ -80,7 +81,9 @@ class ConfigResolver:
         #: Targets already warned about a misspelt ``commitish`` (one warning per target).
         self._misspelt_warned: set[str] = set()
 
-    def resolve(self, online: bool, *, force: bool) -> Resolved:
+    def resolve(self, online: bool, *, force: bool, parse_checks: bool = False) -> Resolved:
+        """The effective configuration; ``parse_checks`` also runs every check type's parser
+        (``validate``; a round runs it for the targets it checks, not for cached answers)."""
         settings = self._ctx.settings
         registry = self._ctx.registry
         check_problems: dict[str, str] = {}
@@ -169,7 +172,9 @@ class ConfigResolver:
                     cfg, installs_older=registry.updater_capabilities(method).installs_older
                 )
             checks[name] = cfg
-            self._parse(name, cfg, method, check_problems, update_problems)
+            self._parse(
+                name, cfg, method, check_problems if parse_checks else None, update_problems
+            )
         return Resolved(checks, problems, states, ignored, codes, check_problems, update_problems)
 
     def _parse(
@@ -177,13 +182,14 @@ class ConfigResolver:
         name: str,
         cfg: Mapping[str, Any],
         method: Optional[str],
-        check_problems: dict[str, str],
+        check_problems: Optional[dict[str, str]],
         update_problems: dict[str, str],
     ) -> None:
-        """Run the parsers of the target's check type and update method; note refusals."""
+        """Run the parsers of the target's update method (and check type, when
+        ``check_problems`` is given); note refusals."""
         registry = self._ctx.registry
         checker = registry.version_checks.get(str(cfg["type"]))
-        if checker is not None:
+        if checker is not None and check_problems is not None:
             try:
                 parse_with(checker, name, cfg)
             except ConfigurationInvalid as exc:

@@ -34,7 +34,7 @@ from ..models import (
     VersionInformation,
     VersionRef,
 )
-from ..protocols import host_call, require_online
+from ..protocols import host_call, parse_with, require_online
 from ..store.state import STATE_FILE, StateStore
 from ..store.version_cache import (
     VERSION_CACHE_FILE,
@@ -83,9 +83,9 @@ class CheckRunner:
         resolved = self._resolve(self._online(), force=False)
         return {**resolved.ignored, **resolved.problems}
 
-    def resolve(self, *, force: bool = False) -> Resolved:
+    def resolve(self, *, force: bool = False, parse_checks: bool = False) -> Resolved:
         """The effective configuration of a round, resolved once (see config.effective)."""
-        return self._resolve(self._online(), force=force)
+        return self._config.resolve(self._online(), force=force, parse_checks=parse_checks)
 
     def _resolve(self, online: bool, *, force: bool) -> Resolved:
         return self._config.resolve(online, force=force)
@@ -289,6 +289,7 @@ class CheckRunner:
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
+        parse_with(checker, name, check)  # the parser validate runs; a refusal is "config"
         network = ctx.registry.check_capabilities(str(check["type"])).network
         require_online(name, check, online, f"the {check['type']} check", network=network)
         function = checker.get_latest

@@ -203,7 +203,7 @@ class UpdateRunner:
 
     def validate(self) -> dict[str, str]:
         """Every configuration problem, by target (see :meth:`Manager.validate`)."""
-        resolved = self._checks.resolve()
+        resolved = self._checks.resolve(parse_checks=True)
         problems = resolved.validation_problems()
         registry = self._ctx.registry
         for name, check in resolved.checks.items():
@@ -211,12 +211,12 @@ class UpdateRunner:
             if name in problems:
                 continue
             if str(check["type"]) not in registry.version_checks:
-                found.append(f"unknown check type {check['type']!r}")
+                found.append(f"checks.{name}.type: unknown check type {check['type']!r}")
             method = select_method(check)
             if method is not None and method not in registry.updaters:
                 found.append(f"unknown update method {method!r}")
             if found:
-                problems[name] = "; ".join(found)
+                problems[name] = "; ".join(found)  # the first names its key path
         for name, why in problems.items():
             if not why.startswith(f"checks.{name}"):
                 problems[name] = f"checks.{name}: {why}"

@@ -64,6 +64,8 @@ def parse_channel(raw: Any, *, target: Optional[str] = None, key: str = "") -> A
         target is None or all(isinstance(c, str) for c in raw_commitish)
     ):
         commitish = tuple(c for c in raw_commitish if isinstance(c, str) and c)
+    elif target is None:
+        commitish = ()  # a malformed commitish is left out: the branch stands in for it
     else:
         return bad(f"{key}.commitish", "expected a list of strings")
     return ReleaseChannel(

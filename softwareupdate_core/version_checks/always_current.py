@@ -12,14 +12,14 @@ from typing import Any, Optional
 import attrs
 
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import version_text
 
 DEFAULT_VERSION = "1.0.0"
 
 
 #: Needs no network and tracks nothing.
-CAPABILITIES = CheckCapabilities(network=False)
+CAPABILITIES = _capabilities.CONSTANT
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ import attrs
 from .. import http as _http
 from ..exceptions import ConfigurationInvalid
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import (
     commit_hash,
     commit_information,
@@ -36,7 +36,7 @@ DEFAULT_BRANCH = "master"
 
 
 #: ``current`` is the commit installed last: recorded after an update.
-CAPABILITIES = CheckCapabilities(tracks_current="after_update")
+CAPABILITIES = _capabilities.COMMIT
 
 
 @attrs.frozen

@@ -24,8 +24,8 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid, ScriptError
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
 from ..util import CommandResult, run_command, split_command
+from . import _capabilities
 from ._checkconfig import key_path, require_online, seconds
 
 DEFAULT_TIMEOUT = 60.0
@@ -36,7 +36,7 @@ UNKNOWN = "unknown"
 
 
 #: Runs a local command that usually asks a server: offline only with ``offline: true``.
-CAPABILITIES = CheckCapabilities()
+CAPABILITIES = _capabilities.LOCAL_CODE
 
 
 @attrs.frozen

@@ -18,8 +18,7 @@ import attrs
 from .. import http as _http
 from ..exceptions import CheckError
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import (
     positive_int,
     require_online,
@@ -36,7 +35,7 @@ WHAT = "a JSON list of Forgejo release objects"
 
 
 #: Chooses among releases with channels; pages through the list (global ``max_pages``).
-CAPABILITIES = CheckCapabilities(channels=True, settings_defaults=("max_pages",))
+CAPABILITIES = _capabilities.FORGEJO_RELEASE
 
 
 @attrs.frozen

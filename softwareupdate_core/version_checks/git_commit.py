@@ -36,7 +36,7 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid, NetworkError
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import key_path, seconds
 
 DEFAULT_TIMEOUT = 60.0
@@ -53,7 +53,7 @@ class _Upstream:
 
 
 #: Works offline (compares with the last fetch); ``current`` is recorded after an update.
-CAPABILITIES = CheckCapabilities(network=False, tracks_current="after_update")
+CAPABILITIES = _capabilities.GIT_COMMIT
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ import attrs
 
 from .. import http as _http
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import (
     commit_hash,
     commit_information,
@@ -32,7 +32,7 @@ DEFAULT_BRANCH = "master"
 
 
 #: ``current`` is the commit installed last: recorded after an update.
-CAPABILITIES = CheckCapabilities(tracks_current="after_update")
+CAPABILITIES = _capabilities.COMMIT
 
 
 @attrs.frozen
@@ -59,8 +59,9 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the hash of the branch's newest commit."""
+    token = token_from(credentials)  # a malformed token is named before the config
     config = parse_config(target, check)
-    repo = attrs.evolve(config.repo, token=token_from(credentials))
+    repo = attrs.evolve(config.repo, token=token)
     branch, current = config.branch, config.current
     url = f"{repo.api_base}/commits/{segment(target, 'branch', branch)}"
     require_online(target, check, online, "github_commit")

@@ -29,8 +29,7 @@ from .. import http as _http
 from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import require_online, web_url
 from ._github import DEFAULT_API_URL, GitHubRepo, repo_from, token_from
 
@@ -42,7 +41,7 @@ PER_PAGE = 100
 
 
 #: Chooses among releases with channels; pages through the list (global ``max_pages``).
-CAPABILITIES = CheckCapabilities(channels=True, settings_defaults=("max_pages",))
+CAPABILITIES = _capabilities.GITHUB_RELEASE
 
 
 @attrs.frozen
@@ -71,8 +70,9 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest release the configured channel accepts."""
+    token = token_from(credentials)  # a malformed token is named before the config
     config = parse_config(target, check)
-    repo = attrs.evolve(config.repo, token=token_from(credentials))
+    repo = attrs.evolve(config.repo, token=token)
     selection, current = config.selection, config.current
     require_online(target, check, online, "github_release")
     http = _http.client_from(kwargs)

@@ -22,8 +22,7 @@ from .. import http as _http
 from .. import versions
 from ..exceptions import CheckError
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import (
     http_url,
     positive_int,
@@ -42,7 +41,7 @@ WHAT = "a JSON list of GitLab release objects"
 
 
 #: Pages through the release list (global ``max_pages``); no channels (no target branch).
-CAPABILITIES = CheckCapabilities(settings_defaults=("max_pages",))
+CAPABILITIES = _capabilities.GITLAB_RELEASE
 
 
 @attrs.frozen

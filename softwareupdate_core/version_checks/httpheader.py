@@ -18,7 +18,7 @@ import attrs
 from .. import http as _http
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import (
     http_url,
     key_path,
@@ -32,7 +32,7 @@ ALLOWED_METHODS = ("HEAD", "GET")
 
 
 #: Without ``current`` the first answer counts as installed (learned, then tracked).
-CAPABILITIES = CheckCapabilities(tracks_current="learn")
+CAPABILITIES = _capabilities.LEARNING
 
 
 @attrs.frozen

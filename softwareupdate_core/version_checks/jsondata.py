@@ -15,14 +15,14 @@ import attrs
 
 from .. import http as _http
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import http_url, optional_text, remote_version, require_online, required_text
 
 EXPECTED = 'a JSON object with a string "version", e.g. {"version": "1.2.3"}'
 
 
 #: Without ``current`` the first answer counts as installed (learned, then tracked).
-CAPABILITIES = CheckCapabilities(tracks_current="learn")
+CAPABILITIES = _capabilities.LEARNING
 
 
 @attrs.frozen

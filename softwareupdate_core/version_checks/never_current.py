@@ -12,7 +12,7 @@ from typing import Any, Optional
 import attrs
 
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
+from . import _capabilities
 from ._checkconfig import version_text
 
 DEFAULT_LOCAL = "1.0.0"
@@ -20,7 +20,7 @@ DEFAULT_REMOTE = "1.0.1"
 
 
 #: Needs no network and tracks nothing.
-CAPABILITIES = CheckCapabilities(network=False)
+CAPABILITIES = _capabilities.CONSTANT
 
 
 @attrs.frozen

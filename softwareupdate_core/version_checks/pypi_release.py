@@ -29,7 +29,6 @@ import importlib.metadata
 import logging
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Optional
 
 import attrs
@@ -38,13 +37,12 @@ from packaging.version import Version
 
 from .. import http as _http
 from .. import versions as _versions
-from ..exceptions import CheckError, ConfigurationInvalid, UpdateError
+from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
-from ..protocols import CheckCapabilities
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import http_url, key_path, optional_text, require_online, required_text
 from ._pypi_collect import ACCEPT, JSON_TYPE, fetch_project
-from ._pypi_environment import ENVIRONMENTS_FILE, TargetEnvironment, TargetEnvironments
+from ._pypi_environment import MEMO_KEY, TargetEnvironment, target_environment
 from ._pypi_evaluate import Evaluation, evaluate
 
 log = logging.getLogger(__name__)
@@ -53,6 +51,7 @@ __all__ = [
     "ACCEPT",
     "DEFAULT_INDEX_URL",
     "JSON_TYPE",
+    "MEMO_KEY",
     "NOT_INSTALLED",
     "NO_INSTALLABLE_RELEASE",
     "NO_STABLE_RELEASE",
@@ -68,8 +67,6 @@ NOT_INSTALLED = "not installed"
 NO_STABLE_RELEASE = "no stable release"
 #: The remote version's name when no file of the project installs in the target environment.
 NO_INSTALLABLE_RELEASE = "no installable release"
-#: Key of the per-Manager memo that holds the target environments.
-MEMO_KEY = "pypi_release.environments"
 #: PEP 508 project names.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -106,30 +103,10 @@ def parse_config(target: str, check: Mapping[str, Any]) -> Config:
     )
 
 
-def resolved_installed_version(
-    target: str, check: Mapping[str, Any], **kwargs: Any
-) -> Optional[str]:
-    """``current``, else the version installed in the target environment now (or None).
-
-    Read before the version cache is asked: part of the cache key, so an upgrade made
-    outside the library shows without ``--force``. Never raises (the check reports errors).
-    """
-    try:
-        config = parse_config(target, check)
-        if config.current:
-            return config.current
-        return target_environment(target, check, kwargs).installed_version(config.package)
-    except Exception:  # the check itself reports what is wrong
-        return None
-
-
 #: Needs the index; reads the global ``index_url``; an unknown installed version means
-#: "not installed"; the installed version is part of the cache key.
-CAPABILITIES = CheckCapabilities(
-    settings_defaults=("index_url",),
-    absent_means_not_installed=True,
-    installed_version=resolved_installed_version,
-)
+#: "not installed"; the installed version is part of the cache key. Declared in
+#: :mod:`._capabilities` so a round answered from the cache reads it without this import.
+CAPABILITIES = _capabilities.PYPI_RELEASE
 
 
 def get_latest(
@@ -159,35 +136,6 @@ def get_latest(
         raise CheckError(f"{package} is not on {index_url}")
     found = evaluate(page.files, project, environment)
     return _information(package, current, found, selection, environment, index_url)
-
-
-def target_environment(
-    target: str, check: Mapping[str, Any], kwargs: Mapping[str, Any]
-) -> TargetEnvironment:
-    """The environment pip installs the package into: ``pip_command``'s, else this one."""
-    environments = _environments(kwargs)
-    configured = check.get("pip_command")
-    if configured is None or configured == "" or configured == []:
-        return environments.running()
-    from ..updaters.pip import python_for
-
-    try:
-        python = python_for(check)
-    except UpdateError as exc:
-        raise ConfigurationInvalid(str(exc), key=key_path(target, "pip_command")) from None
-    return environments.for_python(python)
-
-
-def _environments(kwargs: Mapping[str, Any]) -> TargetEnvironments:
-    """The Manager's memo of environments, or a fresh one for a direct caller."""
-    folder = kwargs.get("data_folder")
-    path = Path(folder) / ENVIRONMENTS_FILE if folder else None
-    memo = kwargs.get("memo")
-    if memo is not None and callable(getattr(memo, "get_or_create", None)):
-        found = memo.get_or_create(MEMO_KEY, lambda: TargetEnvironments(path))
-        if isinstance(found, TargetEnvironments):
-            return found
-    return TargetEnvironments(path)
 
 
 def installed_version(package: str) -> Optional[str]:

@@ -22,12 +22,12 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
-from ..protocols import CheckCapabilities
 from ..util import accepted_keywords, pick_keywords
+from . import _capabilities
 from ._checkconfig import key_path, require_online
 
 #: Calls plugin code that usually asks a server: offline only with ``offline: true``.
-CAPABILITIES = CheckCapabilities()
+CAPABILITIES = _capabilities.LOCAL_CODE
 
 
 @attrs.frozen
