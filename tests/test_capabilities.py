@@ -4,11 +4,12 @@ of the version cache key."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 from click.testing import CliRunner
@@ -55,10 +56,13 @@ def test_round_modules_name_no_builtin_type_or_method() -> None:
 def test_every_builtin_module_declares_capabilities_and_a_parser() -> None:
     """Every built-in check type and update method has CAPABILITIES and parse_config."""
     registry = Registry.build(make_plugin_manager(load_entrypoints=False))
-    for name in BUILTIN_TYPES:
+    for name, module_name in BUILTIN_TYPES.items():
         module = registry.version_checks[name]
         assert isinstance(module.CAPABILITIES, CheckCapabilities), name
         assert callable(module.parse_config), name
+        # the lazy stand-in answers with the module's own value, without importing it first
+        imported = importlib.import_module(f"softwareupdate_core.version_checks.{module_name}")
+        assert module.CAPABILITIES is imported.CAPABILITIES, name
     for name in BUILTIN_METHODS:
         module = registry.updaters[name]
         assert isinstance(module.CAPABILITIES, UpdaterCapabilities), name
@@ -255,3 +259,46 @@ def test_plugin_entries_without_type_are_left_out(tmp_path: Path) -> None:
         problems = manager.validate()
     assert set(report.targets) == {"multicam"}
     assert "events" not in problems
+
+
+class _OfflineHost:
+    def is_online(self) -> bool:
+        return False
+
+
+class _Counting:
+    """A third-party check type counting its calls; ``network`` as given (None: undeclared)."""
+
+    def __init__(self, network: Optional[bool]) -> None:
+        self.calls = 0
+        if network is not None:
+            self.CAPABILITIES = CheckCapabilities(network=network)
+
+    def get_latest(self, target: str, check: Mapping[str, Any], **kwargs: Any) -> Any:
+        self.calls += 1
+        return {"local": {"name": "1", "value": "1"}, "remote": {"name": "1", "value": "1"}}, True
+
+
+def test_one_offline_rule_for_every_check_type(tmp_path: Path) -> None:
+    """Offline, a check needing the network (declared or by default) is not called unless
+    the target says offline: true; one declaring network=False is called."""
+    undeclared, local, networked = _Counting(None), _Counting(False), _Counting(True)
+
+    class Types:
+        @hookimpl
+        def softwareupdate_version_checks(self) -> Mapping[str, Any]:
+            return {"undeclared": undeclared, "local": local, "networked": networked}
+
+    checks = {
+        "u": {"type": "undeclared"},
+        "l": {"type": "local"},
+        "n": {"type": "networked"},
+        "n_local": {"type": "networked", "offline": True},
+    }
+    with _manager(tmp_path, {"checks": checks}, plugins=[Types()], host=_OfflineHost()) as manager:
+        report = manager.check()
+    assert (undeclared.calls, local.calls, networked.calls) == (0, 1, 1)
+    assert report.targets["u"].error is not None
+    assert "needs the network" in (report.targets["n"].error_message or "")
+    assert report.targets["l"].error is None
+    assert report.targets["n_local"].error is None
