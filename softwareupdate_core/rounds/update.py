@@ -35,7 +35,7 @@ import attrs
 from .. import events
 from ..config.effective import Resolved
 from ..context import Context
-from ..exceptions import ConfigurationInvalid, SoftwareUpdateError
+from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
 from ..protocols import host_answer
 from ..redact import redact_urls
@@ -65,29 +65,14 @@ from .plan import (
     PlannedUpdate,
     build_plan,
 )
-from .restart import DEFAULT_RESTART_TIMEOUT, perform_restart, strongest
+from .restart import perform_restart, strongest
+from .validate import RoundSettings, read_round_settings, validate
 from .verify import verify_update
 
 log = logging.getLogger(__name__)
 
-#: Seconds between ``host.is_busy()`` polls while queued; setting ``busy_poll_interval``.
-DEFAULT_BUSY_POLL_INTERVAL = 10.0
-#: Seconds to retry taking the update lock before giving up; setting ``lock_wait``.
-DEFAULT_LOCK_WAIT = 2.0
-#: Seconds a ``verify`` command may run; setting ``verify_timeout``.
-DEFAULT_VERIFY_TIMEOUT = 300.0
 #: The refusal of a queued round whose queue was cancelled.
 CANCELLED = "cancelled while waiting for the host to be idle"
-
-
-@attrs.frozen
-class RoundSettings:
-    """The seconds-valued settings of an update round, read (and checked) before it starts."""
-
-    lock_wait: float
-    busy_poll_interval: float
-    verify_timeout: float
-    restart_timeout: float
 
 
 class UpdateRunner:
@@ -192,39 +177,11 @@ class UpdateRunner:
 
     def round_settings(self) -> RoundSettings:
         """The round's timing settings; ConfigurationInvalid naming a wrong one."""
-        return RoundSettings(
-            lock_wait=self._setting_seconds("lock_wait", DEFAULT_LOCK_WAIT),
-            busy_poll_interval=self._setting_seconds(
-                "busy_poll_interval", DEFAULT_BUSY_POLL_INTERVAL
-            ),
-            verify_timeout=self._setting_seconds("verify_timeout", DEFAULT_VERIFY_TIMEOUT),
-            restart_timeout=self._setting_seconds("restart_timeout", DEFAULT_RESTART_TIMEOUT),
-        )
+        return read_round_settings(self._ctx.settings)
 
     def validate(self) -> dict[str, str]:
         """Every configuration problem, by target (see :meth:`Manager.validate`)."""
-        resolved = self._checks.resolve(parse_checks=True)
-        problems = resolved.validation_problems()
-        registry = self._ctx.registry
-        for name, check in resolved.checks.items():
-            found = []
-            if name in problems:
-                continue
-            if str(check["type"]) not in registry.version_checks:
-                found.append(f"checks.{name}.type: unknown check type {check['type']!r}")
-            method = select_method(check)
-            if method is not None and method not in registry.updaters:
-                found.append(f"unknown update method {method!r}")
-            if found:
-                problems[name] = "; ".join(found)  # the first names its key path
-        for name, why in problems.items():
-            if not why.startswith(f"checks.{name}"):
-                problems[name] = f"checks.{name}: {why}"
-        try:
-            self.round_settings()
-        except ConfigurationInvalid as exc:
-            problems[exc.key or "settings"] = str(exc)
-        return problems
+        return validate(self._ctx, self._checks.resolve(parse_checks=True))
 
     def blocking_reason(self, resolved: Optional[Resolved] = None) -> Optional[str]:
         """Why updates cannot run now (a failing guard or a run in progress), or None.
@@ -578,13 +535,3 @@ class UpdateRunner:
 
     def _host_target(self) -> str:
         return self._ctx.settings.host_target
-
-    def _setting_seconds(self, key: str, default: float) -> float:
-        value = self._ctx.settings.extra.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ConfigurationInvalid(
-                f"expected a number of seconds, got {value!r}",
-                key=key,
-                source=self._ctx.settings.source,
-            )
-        return float(value)
