@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from softwareupdate_core.exceptions import CannotUpdateOffline, ConfigurationInvalid, UpdateError
 from softwareupdate_core.updaters import python_updater, sleep_a_bit
-from tests.configcheck import validated
 from softwareupdate_core.updaters._hostile import MAX_LENGTH, check_remote_value
+from tests.configcheck import validated
 
 
 class Log:
@@ -221,7 +221,7 @@ def test_sleep_a_bit_counts_down_each_second(
 @pytest.mark.parametrize("duration", ["10", -1, 3601, float("nan"), True, None])
 def test_sleep_a_bit_rejects_bad_durations(duration: Any) -> None:
     """A duration that is not a number of seconds between 0 and an hour is refused."""
-    with pytest.raises(ConfigurationInvalid, match="checks.demo.duration"):
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.duration"):
         sleep_a_bit.perform_update("demo", {"duration": duration}, "1.0")
 
 

@@ -242,7 +242,7 @@ def test_pip_cwd_is_the_working_directory(recorder: Recorder, tmp_path: Path) ->
     pip.perform_update("demo", check, "1.0")
     assert recorder.calls()[0]["cwd"] == str(work)
 
-    with pytest.raises(ConfigurationInvalid, match="checks.demo.pip_cwd"):
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.pip_cwd"):
         pip.perform_update("demo", {**check, "pip_cwd": str(tmp_path / "gone")}, "1.0")
     assert len(recorder.calls()) == 1
 

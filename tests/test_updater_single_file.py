@@ -158,7 +158,7 @@ def test_unsafe_file_names_are_refused_without_download(
     before = folder_state(plugins)
     check = make_check(server, plugins, path=path)
     assert not single_file_plugin.can_perform_update("demo", check)
-    with pytest.raises(ConfigurationInvalid, match="checks.demo.url: single_file_plugin url"):
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.url: single_file_plugin url"):
         single_file_plugin.perform_update("demo", check, "2", http=client)
     assert server.hits() == []
     assert folder_state(plugins) == before

@@ -29,7 +29,8 @@ def update_timeout(check: Mapping[str, Any]) -> float:
 
 
 def parse_update_timeout(target: str, check: Mapping[str, Any]) -> float:
-    """:func:`update_timeout` for ``parse_config``: a refusal names ``checks.<target>.update_timeout``."""
+    """:func:`update_timeout` for ``parse_config``: a refusal names the key
+    ``checks.<target>.update_timeout``."""
     try:
         return update_timeout(check)
     except ConfigurationInvalid as exc:

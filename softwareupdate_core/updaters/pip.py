@@ -41,7 +41,8 @@ from ..exceptions import ConfigurationInvalid, ScriptError, UpdateError
 from ..protocols import UpdaterCapabilities, require_online
 from ..redact import redact_urls
 from ..util import CommandResult, LogCallback, render_command, run_command, split_command
-from ._commands import command_failure, parse_update_timeout, update_timeout
+from ._commands import command_failure, parse_update_timeout
+from ._commands import update_timeout as update_timeout  # part of this module's API
 from ._hostile import check_remote_value
 
 #: Seconds allowed for the small probes run with the target python.
