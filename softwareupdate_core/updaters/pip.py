@@ -25,62 +25,25 @@ are masked in every message (:func:`~softwareupdate_core.redact.redact_urls`).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 from packaging.version import InvalidVersion, Version
 
-from ..exceptions import ConfigurationInvalid, ScriptError, UpdateError
+from ..exceptions import ConfigurationInvalid, UpdateError
 from ..protocols import UpdaterCapabilities, require_online
 from ..redact import redact_urls
 from ..util import CommandResult, LogCallback, render_command, run_command, split_command
 from ._commands import command_failure, parse_update_timeout
 from ._commands import update_timeout as update_timeout  # part of this module's API
 from ._hostile import check_remote_value
-
-#: Seconds allowed for the small probes run with the target python.
-PROBE_TIMEOUT = 60.0
-
-_PIP_NAME = re.compile(r"pip[0-9.]*(\.exe)?", re.IGNORECASE)
-
-_SITE_PROBE = (
-    "import json, os, site, sysconfig\n"
-    "purelib = sysconfig.get_paths()['purelib']\n"
-    "print(json.dumps({'purelib': purelib, 'writable': os.access(purelib, os.W_OK),"
-    " 'user_site': bool(site.ENABLE_USER_SITE)}))\n"
-)
-
-# The distribution name arrives as sys.argv[1], never as part of the code.
-_VERSION_PROBE = (
-    "import sys\n"
-    "from importlib.metadata import PackageNotFoundError, version\n"
-    "try:\n"
-    "    print(version(sys.argv[1]))\n"
-    "except PackageNotFoundError:\n"
-    "    sys.exit(3)\n"
-)
-_NOT_INSTALLED = 3
-
-
-@attrs.frozen
-class SiteInfo:
-    """Where the target python installs packages, and whether pip needs ``--user``."""
-
-    purelib: str
-    writable: bool
-    user_site: bool
-
-    @property
-    def needs_user(self) -> bool:
-        """True when only a user install can succeed."""
-        return not self.writable and self.user_site
+from ._pip_environment import PROBE_TIMEOUT as PROBE_TIMEOUT  # part of this module's API
+from ._pip_environment import SiteInfo as SiteInfo
+from ._pip_environment import installed_version_in, message, python_of, site_info_of
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
@@ -124,15 +87,15 @@ def perform_update(
     if forced:
         options.append("--force-reinstall")
     if "--user" not in command:
-        site = _site_info_of(_python_of(command), log_cb)
+        site = site_info_of(python_of(command), log_cb)
         if site is not None and site.needs_user:
-            _message(log_cb, f"{site.purelib} is not writable, installing with --user")
+            message(log_cb, f"{site.purelib} is not writable, installing with --user")
             options.append("--user")
 
     timeout = config.update_timeout
     result = _pip(command, options, spec, config.pip_cwd, log_cb, timeout)
     if not forced and _already_installed(result.stdout):
-        _message(log_cb, f"{spec} is already installed, reinstalling it")
+        message(log_cb, f"{spec} is already installed, reinstalling it")
         _pip(
             command,
             [*options, "--force-reinstall", "--no-deps"],
@@ -184,59 +147,12 @@ def python_for(check: Mapping[str, Any]) -> str:
     ``<python> -m pip`` gives ``<python>``; a ``pip`` executable gives the python beside it
     or the one in its ``#!`` line; anything else gives the running interpreter.
     """
-    return _python_of(pip_command(check))
-
-
-def _python_of(command: Sequence[str]) -> str:
-    """The python of the environment the pip command ``command`` installs into."""
-    if len(command) >= 3 and command[1] == "-m" and command[2] == "pip":
-        return command[0]
-    if _PIP_NAME.fullmatch(Path(command[0]).name):
-        found = shutil.which(command[0])
-        if found:
-            beside = _python_beside(Path(found))
-            if beside:
-                return beside
-    return sys.executable
-
-
-def _python_beside(pip: Path) -> Optional[str]:
-    for name in ("python", "python3", "python.exe"):
-        candidate = pip.parent / name
-        if candidate.is_file():
-            return str(candidate)
-    try:
-        with pip.open("rb") as handle:
-            first = handle.readline(512).decode("utf-8", "replace")
-    except OSError:
-        return None
-    if not first.startswith("#!"):
-        return None
-    words = first[2:].split()
-    if not words:
-        return None
-    if Path(words[0]).name == "env" and len(words) > 1:
-        return shutil.which(words[1])
-    return words[0] if Path(words[0]).is_file() else None
+    return python_of(pip_command(check))
 
 
 def site_info(check: Mapping[str, Any], log_cb: Optional[LogCallback] = None) -> Optional[SiteInfo]:
     """Ask the target python where it installs; None (and a log line) if it cannot tell."""
-    return _site_info_of(python_for(check), log_cb)
-
-
-def _site_info_of(python: str, log_cb: Optional[LogCallback]) -> Optional[SiteInfo]:
-    try:
-        result = run_command([python, "-c", _SITE_PROBE], check=False, timeout=PROBE_TIMEOUT)
-    except ScriptError as exc:
-        _message(log_cb, f"cannot ask {python} about its site-packages: {exc.stderr}")
-        return None
-    try:
-        data = json.loads(result.stdout.strip().splitlines()[-1])
-        return SiteInfo(str(data["purelib"]), bool(data["writable"]), bool(data["user_site"]))
-    except (IndexError, ValueError, KeyError, TypeError):
-        _message(log_cb, f"cannot ask {python} about its site-packages: {result.stderr.strip()}")
-        return None
+    return site_info_of(python_for(check), log_cb)
 
 
 def installed_version(check: Mapping[str, Any], distribution: str) -> Optional[str]:
@@ -244,22 +160,7 @@ def installed_version(check: Mapping[str, Any], distribution: str) -> Optional[s
 
     :raises UpdateError: the target python cannot be run or answered nonsense.
     """
-    return _installed_version_in(python_for(check), distribution)
-
-
-def _installed_version_in(python: str, distribution: str) -> Optional[str]:
-    result = run_command(
-        [python, "-c", _VERSION_PROBE, distribution], check=False, timeout=PROBE_TIMEOUT
-    )
-    if result.returncode == _NOT_INSTALLED:
-        return None
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        raise UpdateError(
-            f"cannot read the installed version of {distribution!r} with {python}",
-            data={"stdout": result.stdout, "stderr": result.stderr},
-        )
-    return lines[-1].strip()
+    return installed_version_in(python_for(check), distribution)
 
 
 def _working_dir(check: Mapping[str, Any]) -> Optional[str]:
@@ -301,11 +202,6 @@ def _already_installed(stdout: str) -> bool:
         if "is already installed with the same version" in text:
             return True
     return False
-
-
-def _message(log_cb: Optional[LogCallback], text: str) -> None:
-    if log_cb is not None:
-        log_cb([redact_urls(text)], stream="message")
 
 
 @attrs.frozen
@@ -427,7 +323,7 @@ def verify(target: str, check: Mapping[str, Any], target_version: str) -> Option
     if not distribution:
         return None
     try:
-        installed = _installed_version_in(_python_of(config.pip_command), distribution)
+        installed = installed_version_in(python_of(config.pip_command), distribution)
     except Exception as exc:
         return f"cannot read the installed version of {distribution}: {exc}"
     if _is_version(target_version) and not _same_version(installed, target_version):
