@@ -92,13 +92,17 @@ def _installed_version(distribution: str) -> Optional[str]:
 
 
 def default_checks() -> dict[str, dict[str, Any]]:
-    """The checks of the built-in default: pip and softwareupdate-core on the index."""
+    """The checks of the built-in default: pip and softwareupdate-core on the index.
+
+    No host runs here, so an update needs no restart: the next command uses the new version.
+    """
     return {
         "pip": {
             "type": "pypi_release",
             "package": "pip",
             "displayName": "pip",
             "pip": "pip=={target_version}",
+            "restart": "none",
         },
         "softwareupdate-core": {
             "type": "pypi_release",
@@ -106,6 +110,7 @@ def default_checks() -> dict[str, dict[str, Any]]:
             "displayName": "softwareupdate-core",
             "pip": "softwareupdate-core=={target_version}",
             "unpublished_ok": True,
+            "restart": "none",
         },
     }
 
