@@ -18,7 +18,7 @@ import redis
 from softwareupdate_core import Manager
 from softwareupdate_core.exceptions import ErrorCode
 from tests.fakes.github import FakeGitHub, FakeRelease, Quota, mount_github
-from tests.httpserver import FakeServer
+from tests.httpserver import FakeServer, Reply
 from tests.redisserver import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,3 +269,154 @@ def test_redis_not_imported_without_shared_cache(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().lower()) is False
+
+
+class Host:
+    """A farm host in a process of its own (``tests/farm_worker.py``)."""
+
+    def __init__(self, settings: dict[str, Any], folder: Path) -> None:
+        config = json.dumps({"settings": settings, "folder": str(folder)})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.farm_worker", config],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def line(self) -> str:
+        assert self.process.stdout is not None
+        text = self.process.stdout.readline()
+        if not text:
+            assert self.process.stderr is not None
+            raise AssertionError(f"farm host died: {self.process.stderr.read()[-2000:]}")
+        return text.strip()
+
+    def send(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def farm(tmp_path: Path) -> Iterator[Any]:
+    """Start farm host processes for settings; every one is killed after the test."""
+    started: list[Host] = []
+
+    def start(settings: dict[str, Any], count: int) -> list[Host]:
+        new = [Host(settings, tmp_path / f"proc{len(started) + i}") for i in range(count)]
+        started.extend(new)
+        for host in new:
+            assert host.line() == "ready"
+        return new
+
+    yield start
+    for host in started:
+        host.stop()
+
+
+def all_at_once(hosts: list[Host], command: str) -> list[dict[str, Any]]:
+    """Send ``command`` to every host, then read every host's answer."""
+    for host in hosts:
+        host.send(command)
+    return [json.loads(host.line()) for host in hosts]
+
+
+def test_twenty_hosts_cold_and_forced_ask_once_per_url(
+    redis_server: RedisServer, farm: Any
+) -> None:
+    """20 host processes with 30 targets at once: 30 upstream requests cold, 30 forced (304s)."""
+    forge = FakeServer(latency=0.05).start()
+    try:
+        gh = mount_github(forge)
+        gh.anonymous = Quota(10**6, 10**6)
+        for i in range(30):
+            gh.add_repo("farm", f"repo{i}", [FakeRelease("1.1.0"), FakeRelease("1.0.0")])
+        hosts = farm(section(forge.url, 30, redis_server.url), 20)
+        cold = all_at_once(hosts, "check")
+        expected = {f"t{i}": "1.1.0" for i in range(30)}
+        assert all(answer["remotes"] == expected for answer in cold), cold
+        assert release_hits(forge) == 30
+        assert sum(answer["shared"] for answer in cold) == 20 * 30 - 30
+        forced = all_at_once(hosts, "force")
+        assert all(answer["remotes"] == expected for answer in forced)
+        assert release_hits(forge) == 60
+        assert gh.not_modified == 30  # the forced requests were conditional
+    finally:
+        forge.stop()
+
+
+def test_stale_lease_of_killed_holder_expires(
+    redis_server: RedisServer, farm: Any, tmp_path: Path
+) -> None:
+    """A host SIGKILLed while asking upstream blocks the others only until its lease runs out."""
+    forge = FakeServer().start()
+    try:
+        gh = mount_github(forge)
+        gh.add_repo("farm", "repo0", [FakeRelease("1.1.0")])
+        releases = forge.routes[("GET", "/repos/farm/repo0/releases")]
+        first = threading.Event()
+
+        def hang_first(request: Any) -> Reply:
+            if not first.is_set():
+                first.set()
+                return Reply(200, b"[]", delay=600.0)  # the holder never gets its answer
+            return releases(request)
+
+        forge.route("/repos/farm/repo0/releases", hang_first)
+        settings = section(forge.url, 1, redis_server.url, timeout={"connect": 1, "read": 2})
+        (holder,) = farm(settings, 1)
+        holder.send("check")
+        assert first.wait(30)
+        client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+        try:
+            assert list(client.scan_iter("farmtest:lease:*"))  # the holder took the lease
+        finally:
+            client.close()
+        holder.process.kill()
+        holder.process.wait(timeout=30)
+        started = time.monotonic()
+        report = hosts_check(settings, tmp_path / "after")
+        assert remotes(report) == {"t0": "1.1.0"}
+        assert release_hits(forge) == 2
+        assert time.monotonic() - started < 30  # the lease (4 s) expired; no endless wait
+    finally:
+        forge.stop()
+
+
+def hosts_check(settings: dict[str, Any], folder: Path) -> Any:
+    """One check round of a fresh in-process host."""
+    with Manager(settings, data_folder=folder, load_entrypoints=False) as manager:
+        return manager.check()
+
+
+def test_garbage_in_redis_host_asks_itself(
+    server: FakeServer,
+    github: FakeGitHub,
+    redis_server: RedisServer,
+    hosts: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Unreadable shared answers are ignored with one warning; the host asks GitHub itself."""
+    hosts(section(server.url, 5, redis_server.url)).check()
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    try:
+        for key in client.scan_iter("farmtest:answer:*"):
+            client.set(key, b"\xff not json")
+    finally:
+        client.close()
+    with caplog.at_level(logging.WARNING, logger=CACHE_LOGGER):
+        report = hosts(section(server.url, 5, redis_server.url)).check()
+    assert remotes(report) == {f"t{i}": "1.1.0" for i in range(5)}
+    assert release_hits(server) == 10
+    assert len([r for r in caplog.records if r.name == CACHE_LOGGER]) == 1
