@@ -125,7 +125,7 @@ class Manager:
         if not force:
             return self._checks.check(targets, force=force)
         # a forced round takes answers obtained after it began, also from other farm hosts
-        with self.http.forced(self._context.clock()):
+        with self.http.forced(self.http.clock()):
             return self._checks.check(targets, force=force)
 
     def update(

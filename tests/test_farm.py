@@ -420,3 +420,40 @@ def test_garbage_in_redis_host_asks_itself(
     assert remotes(report) == {f"t{i}": "1.1.0" for i in range(5)}
     assert release_hits(server) == 10
     assert len([r for r in caplog.records if r.name == CACHE_LOGGER]) == 1
+
+
+def test_config_show_masks_redis_password(tmp_path: Path) -> None:
+    """``softwareupdate config show`` shows the shared cache's URL with the password masked."""
+    import yaml
+
+    from softwareupdate_core.cli import cli
+    from tests.clirunner import runner
+
+    config = tmp_path / "softwareupdate.yaml"
+    url = f"redis://:{PASSWORD}@cache.local:6380/2"
+    config.write_text(
+        yaml.safe_dump({"check_overlay_url": None, "shared_cache": {"url": url, "prefix": "f1"}})
+    )
+    args = ["--config", str(config), "--data-folder", str(tmp_path / "data"), "config", "show"]
+    result = runner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    shown = yaml.safe_load(result.stdout)
+    assert shown["shared_cache"] == {"url": "redis://***@cache.local:6380/2", "prefix": "f1"}
+
+
+def test_forced_check_takes_answers_stored_after_force_began(
+    server: FakeServer, github: FakeGitHub, redis_server: RedisServer, hosts: Any
+) -> None:
+    """A forced check reads another host's answer obtained after the force began, not before."""
+    first = hosts(section(server.url, 5, redis_server.url))
+    first.check()  # answers stored before the force: they do not count for it
+    second = hosts(section(server.url, 5, redis_server.url))
+    began = time.time()
+    first.check(force=True)
+    assert release_hits(server) == 10
+    with second.http.forced(began):  # second's force began before first's answers came
+        report = second.check(force=True)
+    assert release_hits(server) == 10
+    assert second.http.stats.shared_answers == 5
+    assert remotes(report) == {f"t{i}": "1.1.0" for i in range(5)}
