@@ -14,6 +14,8 @@ class LazyModule:
     """Stands in for a module; attribute access imports it on first use."""
 
     module_name: str
+    #: The module's ``CAPABILITIES``, answered without importing it (None: import to read).
+    capabilities: Any = None
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module_name)
@@ -21,4 +23,6 @@ class LazyModule:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "CAPABILITIES" and self.capabilities is not None:
+            return self.capabilities
         return getattr(self.load(), name)

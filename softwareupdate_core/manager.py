@@ -152,6 +152,16 @@ class Manager:
         """Configured targets that cannot be checked or are ignored: target -> reason."""
         return self._checks.config_problems()
 
+    def validate(self) -> dict[str, str]:
+        """Every problem of the configuration: target -> message (empty when all is well).
+
+        Runs exactly the parsers the rounds run (each target's check type and update method
+        ``parse_config``, after defaults, plugins, overlays and state are layered), reports
+        unknown check types and update methods, and checks the settings an update round
+        reads (a wrong one is keyed by its setting name).
+        """
+        return self._updates.validate()
+
     def release_channels(self, target: str) -> ReleaseChannels:
         """The release channels ``target`` offers and the one it follows."""
         return self._checks.release_channels(target)

@@ -12,7 +12,16 @@ import pluggy
 from . import hookspecs
 from ._lazy import LazyModule
 from .hookspecs import PROJECT_NAME
-from .protocols import Updater, VersionCheck
+from .protocols import (
+    DEFAULT_CHECK_CAPABILITIES,
+    DEFAULT_UPDATER_CAPABILITIES,
+    CheckCapabilities,
+    Updater,
+    UpdaterCapabilities,
+    VersionCheck,
+    check_capabilities,
+    updater_capabilities,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +170,18 @@ class Registry:
             return self.version_checks[type_name]
         except KeyError:
             raise UnknownCheckType(f"unknown check type {type_name!r}") from None
+
+    def check_capabilities(self, type_name: str) -> CheckCapabilities:
+        """The ``CAPABILITIES`` of check type ``type_name``; the defaults when it has none
+        or the type is unknown."""
+        found = self.version_checks.get(type_name)
+        return DEFAULT_CHECK_CAPABILITIES if found is None else check_capabilities(found)
+
+    def updater_capabilities(self, method: Optional[str]) -> UpdaterCapabilities:
+        """The ``CAPABILITIES`` of update method ``method``; the defaults when it has none,
+        is unknown or None."""
+        found = None if method is None else self.updaters.get(method)
+        return DEFAULT_UPDATER_CAPABILITIES if found is None else updater_capabilities(found)
 
     def updater(self, method: str) -> Updater:
         from .exceptions import UnknownUpdateType

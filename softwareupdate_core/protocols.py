@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, Optional, Protocol, Union, runtime_checkable
+from typing import Any, Callable, Literal, Optional, Protocol, Union, runtime_checkable
+
+import attrs
 
 from .models import VersionInformation
 
@@ -57,6 +59,139 @@ class Updater(Protocol):
         online: bool = True,
         force: bool = False,
     ) -> Any: ...
+
+
+#: How a check type learns its installed version when ``current`` is not configured.
+TracksCurrent = Optional[Literal["after_update", "learn"]]
+
+
+@attrs.frozen(kw_only=True)
+class CheckCapabilities:
+    """What the rounds need to know about a check type; a module's ``CAPABILITIES``.
+
+    The rounds never ask a check type's name: a built-in declares nothing a third-party
+    check cannot declare the same way. A module without ``CAPABILITIES`` gets the defaults.
+    """
+
+    #: Needs the network: while the host is offline the check raises CannotCheckOffline
+    #: unless the target's config says ``offline: true``.
+    network: bool = True
+    #: ``"after_update"``: ``current`` is a commit the library records after a successful
+    #: update; ``"learn"``: additionally the first answer is recorded as installed.
+    tracks_current: TracksCurrent = None
+    #: Has ``stable_branch``/``prerelease_branches`` release channels chosen among releases.
+    channels: bool = False
+    #: Global settings filled into the check config when it lacks them (``max_pages``,
+    #: ``index_url``): only checks that read them get them, so other digests stay unchanged.
+    settings_defaults: tuple[str, ...] = ()
+    #: An answer without an installed version means "not installed" (never an update).
+    absent_means_not_installed: bool = False
+    #: ``installed_version(target, check, **round_keywords) -> str | None``: the version
+    #: installed now, read cheaply before the cache is asked, so an outside change to it
+    #: makes the cached answer stale (the cache key includes it).
+    installed_version: Optional[Callable[..., Optional[str]]] = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdaterCapabilities:
+    """What the rounds need to know about an update method; a module's ``CAPABILITIES``."""
+
+    #: Needs the network: offline, the update is refused unless ``offline: true``.
+    network: bool = True
+    #: The restart a successful update needs unless the check sets ``restart``:
+    #: None, ``"octoprint"`` (the host program) or ``"environment"`` (the machine).
+    restart: Optional[Literal["octoprint", "environment"]] = None
+    #: ``verify(target, check, target_version) -> str | None``: after the update, a problem
+    #: found with it (None when it is fine).
+    verify: Optional[Callable[[str, Mapping[str, Any], str], Optional[str]]] = None
+    #: ``rollback(target, check, previous_version, log_cb=..., online=...)``: reinstall the
+    #: version from before a failed update; raises when that fails.
+    rollback: Optional[Callable[..., Any]] = None
+    #: ``interpreter(check) -> str``: the Python of the environment the update goes into,
+    #: for the check's ``verify`` key (default: the running interpreter).
+    interpreter: Optional[Callable[[Mapping[str, Any]], str]] = None
+    #: Can install an older version, so leaving a prerelease channel compares versions for
+    #: inequality (the newest stable is offered even when older).
+    installs_older: bool = False
+    #: ``first(target, check) -> bool``: updated right after the host target (an installer
+    #: that the later updates use).
+    first: Optional[Callable[[str, Mapping[str, Any]], bool]] = None
+    #: ``guard(settings) -> str | None``: why this method cannot run now (a refusal of the
+    #: round when a target of it is planned).
+    guard: Optional[Callable[[Any], Optional[str]]] = None
+
+
+#: The defaults of a check type or update method without ``CAPABILITIES``.
+DEFAULT_CHECK_CAPABILITIES = CheckCapabilities()
+DEFAULT_UPDATER_CAPABILITIES = UpdaterCapabilities()
+
+
+def check_capabilities(checker: object) -> CheckCapabilities:
+    """``checker.CAPABILITIES`` when it is a :class:`CheckCapabilities`, else the defaults."""
+    found = getattr(checker, "CAPABILITIES", None)
+    if isinstance(found, CheckCapabilities):
+        return found
+    if found is not None:
+        log.warning("%r: CAPABILITIES is not a CheckCapabilities; using the defaults", checker)
+    return DEFAULT_CHECK_CAPABILITIES
+
+
+def updater_capabilities(updater: object) -> UpdaterCapabilities:
+    """``updater.CAPABILITIES`` when it is an :class:`UpdaterCapabilities`, else the defaults."""
+    found = getattr(updater, "CAPABILITIES", None)
+    if isinstance(found, UpdaterCapabilities):
+        return found
+    if found is not None:
+        log.warning("%r: CAPABILITIES is not an UpdaterCapabilities; using the defaults", updater)
+    return DEFAULT_UPDATER_CAPABILITIES
+
+
+def parse_with(owner: object, target: str, check: Mapping[str, Any]) -> Any:
+    """``owner.parse_config(target, check)``, or ``check`` itself when it has no parser.
+
+    Raises the parser's ConfigurationInvalid; any other exception of a third-party parser
+    becomes a ConfigurationInvalid naming the target (its bug must not crash a round).
+    """
+    parse = getattr(owner, "parse_config", None)
+    if not callable(parse):
+        return check
+    from .exceptions import ConfigurationInvalid
+
+    try:
+        return parse(target, check)
+    except ConfigurationInvalid:
+        raise
+    except Exception as exc:
+        log.exception("parse_config of %s failed", target)
+        raise ConfigurationInvalid(
+            f"the config parser failed: {type(exc).__name__}: {exc}", key=f"checks.{target}"
+        ) from None
+
+
+def require_online(
+    target: str,
+    check: Mapping[str, Any],
+    online: bool,
+    what: str,
+    *,
+    network: bool = True,
+    update: bool = False,
+) -> None:
+    """The one offline rule, for checks and updates alike.
+
+    Something that needs the ``network`` while the host is offline raises CannotCheckOffline
+    (CannotUpdateOffline with ``update``) unless the target's config says ``offline: true``:
+    its server is on the local network, so it works without the internet.
+    """
+    if not network or online or check.get("offline") is True:
+        return
+    from .exceptions import CannotCheckOffline, CannotUpdateOffline
+
+    if update:
+        raise CannotUpdateOffline(f"{target}: {what} needs the network (set offline: true if not)")
+    raise CannotCheckOffline(
+        f"{target}: {what} needs the network (offline: true if its server is local)"
+    )
 
 
 class Host(Protocol):

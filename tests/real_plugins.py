@@ -235,12 +235,17 @@ def channel_commitish(cfg: Mapping[str, Any], channel: str, *, misspelt: bool) -
     return [channel]
 
 
+#: ``Expected.error`` of an entry that is left out of the report altogether.
+LEFT_OUT = "left out"
+
+
 def expected(case: Case, *, misspelt: bool = True) -> Expected:
     """What the target should report; ``misspelt=False``: as if misspelt lists were ignored."""
     cfg = case.config
     kind = cfg.get("type")
     if not kind:
-        return Expected(None, False, "config")
+        # as OctoPrint: a hook entry without a type (MultiCam's ``events``) is no target
+        return Expected(None, False, LEFT_OUT)
     user, repo = str(cfg.get("user")), str(cfg.get("repo"))
     if (user, repo) in MISSING_REPOS:
         return Expected(None, False, "api")

@@ -14,13 +14,12 @@ from softwareupdate_core.config.settings import Settings
 from softwareupdate_core.exceptions import UpdateAlreadyInProgress
 from softwareupdate_core.rounds.guards import (
     UpdateLock,
-    environment_pip_version,
     free_space_reason,
-    pip_reason,
     python_reason,
     storage_folders,
     throttled_reason,
 )
+from softwareupdate_core.updaters.pip import environment_pip_version, pip_reason
 
 
 def test_free_space_is_enough_when_the_minimum_is_small(tmp_path: Path) -> None:

@@ -374,7 +374,7 @@ def test_update_possible_needs_an_able_updater_and_no_guard(h: Harness) -> None:
     assert report.targets["a"].update_possible and report.status == "updatePossible"
     assert not report.targets["b"].update_possible
     assert "no update method" in (report.targets["b"].not_possible_reason or "")
-    m._checks.set_guard(lambda: "the printer is printing")
+    m._checks.set_guard(lambda resolved: "the printer is printing")
     status = m.check().targets["a"]
     assert not status.update_possible
     assert status.not_possible_reason == "the printer is printing"

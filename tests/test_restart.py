@@ -10,6 +10,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
+from softwareupdate_core.plugins import Registry, make_plugin_manager
 from softwareupdate_core.rounds.restart import restart_kind, strongest
 from tests.fakes.updates import Recorder, RoundPlugin, Versions, check, make_manager
 
@@ -33,8 +34,10 @@ OUTDATED = ("1.0", "2.0")
 def test_restart_kind_of_a_target(
     config: dict[str, Any], method: str, expected: Optional[str]
 ) -> None:
-    """``restart`` wins; else installing methods need a host restart and others none."""
-    assert restart_kind(config, method) == expected
+    """``restart`` wins; else the method's ``restart`` capability (installing methods need a
+    host restart, others none)."""
+    registry = Registry.build(make_plugin_manager(load_entrypoints=False))
+    assert restart_kind(config, registry.updater_capabilities(method).restart) == expected
 
 
 def test_the_strongest_restart_kind_wins() -> None:

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import pytest
 
 from softwareupdate_core import events
+from softwareupdate_core.config.effective import Resolved
 from softwareupdate_core.exceptions import NetworkError, UpdateAlreadyInProgress, UpdateError
 from softwareupdate_core.models import (
     CheckReport,
@@ -20,6 +21,7 @@ from softwareupdate_core.models import (
     VersionInformation,
     VersionRef,
 )
+from softwareupdate_core.protocols import UpdaterCapabilities
 from softwareupdate_core.rounds.check import CheckRunner
 from softwareupdate_core.rounds.update import CANCELLED, UpdateRunner
 from tests.fakes.updates import (
@@ -52,9 +54,13 @@ class Host:
 
 
 def test_targets_update_host_first_then_pip_then_by_name(tmp_path: Path) -> None:
-    """The host target goes first, pip second, the rest sorted by name."""
+    """The host target goes first, then the one its method puts first (pip), the rest by name."""
     versions = Versions(zeta=OUTDATED, alpha=OUTDATED, pip=OUTDATED, octoprint=OUTDATED)
     plugin = RoundPlugin(versions)
+    # as the pip method declares it: the installer is updated right after the host
+    plugin.updater.CAPABILITIES = UpdaterCapabilities(  # type: ignore[attr-defined]
+        first=lambda target, check: target == "pip"
+    )
     recorder = Recorder()
     checks = {name: check() for name in ("zeta", "alpha", "pip", "octoprint")}
     with make_manager(tmp_path, plugin, checks, events=recorder) as manager:
@@ -235,8 +241,17 @@ class StubChecks(CheckRunner):
         self.invalidated: list[str] = []
         self.recorded: list[tuple[str, str]] = []
 
-    def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
+    def check(
+        self,
+        targets: Optional[Iterable[str]] = None,
+        *,
+        force: bool = False,
+        resolved: Optional[Resolved] = None,
+    ) -> CheckReport:
         return CheckReport(targets=dict(self.statuses))
+
+    def resolve(self, *, force: bool = False) -> Resolved:
+        return Resolved(self.effective_checks(), {})
 
     def effective_checks(self) -> dict[str, dict[str, Any]]:
         return {k: dict(v) for k, v in self.configs.items()}

@@ -371,10 +371,8 @@ def config_show(state: _State, as_json: bool) -> None:
 @config.command("validate")
 @click.pass_obj
 def config_validate(state: _State) -> None:
-    """Check that the configuration loads and every check's type and method exist."""
+    """Check the configuration with the parsers the rounds run; exit 1 on any problem."""
     import logging
-
-    from ..updaters import select_method
 
     loading = logging.getLogger("softwareupdate_core.config.loading")
     level = loading.level
@@ -386,17 +384,8 @@ def config_validate(state: _State) -> None:
     _echo_lines(f"warning: {text}" for text in manager.settings.warnings)
     with manager:
         checks = manager.effective_checks()
-        registry = manager.registry
-        problems = [f"checks.{name}: {why}" for name, why in manager.config_problems().items()]
-    for name, check in checks.items():
-        type_name = check.get("type")
-        if not type_name:
-            problems.append(f"checks.{name}: no check type")
-        elif type_name not in registry.version_checks:
-            problems.append(f"checks.{name}.type: unknown check type {type_name!r}")
-        method = select_method(check)
-        if method is not None and method not in registry.updaters:
-            problems.append(f"checks.{name}: unknown update method {method!r}")
+        found = manager.validate()
+    problems = [why for _name, why in sorted(found.items())]
     if problems:
         _echo_lines(problems, err=True)
         raise CliError(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found")

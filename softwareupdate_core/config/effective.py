@@ -5,10 +5,14 @@ provided by plugins through ``softwareupdate_check_config`` -> check overlays (f
 that exist) -> the user's ``checks`` section -> the persisted per-target state (tracked
 ``current``, channel choice).
 The global ``pip_command`` and ``plugin_folder`` settings are filled into every check that
-lacks its own, ``max_pages`` into every release-list check (:data:`PAGED_TYPES`) and
-``index_url`` into every package-index check (:data:`INDEX_TYPES`), so
-updaters and checks only read the check config. Each merged config is then validated like
-the user's ``checks`` entries; one that fails is that target's error, never the round's.
+lacks its own, and the settings a check type names in its ``settings_defaults`` capability
+(``max_pages``, ``index_url``) into its checks, so updaters and checks only read the check
+config. Each merged config is then validated like the user's ``checks`` entries, and parsed
+by the ``parse_config`` of its check type and of its update method: the same parsers
+``Manager.validate()`` runs. One that fails is that target's error, never the round's.
+
+A round resolves this once (:class:`Resolved`, immutable) and every step of it (check,
+statuses, plan, guards) reads that one value.
 """
 
 from __future__ import annotations
@@ -16,28 +20,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 import attrs
 
 from ..context import Context
 from ..exceptions import ConfigurationInvalid
 from ..plugins import collect
+from ..protocols import parse_with
 from ..store.state import StateStore, TargetState
+from ..updaters import select_method
 from ..version_checks._channels import misspelt_commitish, populate_release_check
 from .overlays import OverlaySource
 from .validation import validate_check
 
 log = logging.getLogger(__name__)
-
-
-#: Check types that page through a release list and read ``max_pages``: the global setting
-#: is filled into these only, so other targets' configs (and cache digests) stay as written.
-PAGED_TYPES = frozenset({"github_release", "forgejo_release", "codeberg_release", "gitlab_release"})
-
-
-#: Check types that read a package index's ``index_url``: the global setting is filled in.
-INDEX_TYPES = frozenset({"pypi_release"})
 
 
 @attrs.frozen
@@ -51,6 +48,20 @@ class Resolved:
     ignored: Mapping[str, str] = attrs.field(factory=dict)
     #: The report's error code of each problem that is not ``unknown_check`` (``config``).
     codes: Mapping[str, str] = attrs.field(factory=dict)
+    #: Targets in ``checks`` whose check type's ``parse_config`` refused the config (filled
+    #: for ``validate``; a check round parses the targets it checks itself).
+    check_problems: Mapping[str, str] = attrs.field(factory=dict)
+    #: Targets in ``checks`` whose update method's ``parse_config`` refused the config.
+    update_problems: Mapping[str, str] = attrs.field(factory=dict)
+
+    def validation_problems(self) -> dict[str, str]:
+        """Every problem of every configured target (what ``validate`` reports)."""
+        found = {**self.ignored, **self.problems}
+        for name, problem in self.check_problems.items():
+            found[name] = problem
+        for name, problem in self.update_problems.items():
+            found[name] = f"{found[name]}; {problem}" if name in found else problem
+        return found
 
 
 def _origin(name: str, owners: Mapping[str, Any]) -> str:
@@ -70,8 +81,13 @@ class ConfigResolver:
         #: Targets already warned about a misspelt ``commitish`` (one warning per target).
         self._misspelt_warned: set[str] = set()
 
-    def resolve(self, online: bool, *, force: bool) -> Resolved:
+    def resolve(self, online: bool, *, force: bool, parse_checks: bool = False) -> Resolved:
+        """The effective configuration; ``parse_checks`` also runs every check type's parser
+        (``validate``; a round runs it for the targets it checks, not for cached answers)."""
         settings = self._ctx.settings
+        registry = self._ctx.registry
+        check_problems: dict[str, str] = {}
+        update_problems: dict[str, str] = {}
         if settings.disabled_reason is not None:
             return Resolved({}, {})  # no overlay fetched either: the plugin is off
         provided, owners = collect(self._ctx.plugin_manager, "softwareupdate_check_config")
@@ -123,16 +139,24 @@ class ConfigResolver:
                 problems[name] = "the check config is empty"
                 continue
             if not cfg.get("type"):
-                problems[name] = "the check config has no 'type'"
+                if name in provided:
+                    # as OctoPrint: a plugin's entry without a type is not a check (MultiCam's
+                    # ``events``); it is left out of the report
+                    log.debug(
+                        "check config %r of plugin %s has no type; left out", name, owners[name]
+                    )
+                else:
+                    problems[name] = "the check config has no 'type'"
                 continue
             if settings.pip_command is not None and "pip_command" not in cfg:
                 cfg["pip_command"] = settings.pip_command
             if settings.plugin_folder is not None and "plugin_folder" not in cfg:
                 cfg["plugin_folder"] = settings.plugin_folder
-            if "max_pages" not in cfg and cfg["type"] in PAGED_TYPES:
-                cfg["max_pages"] = settings.max_pages
-            if settings.index_url is not None and cfg["type"] in INDEX_TYPES:
-                cfg.setdefault("index_url", settings.index_url)
+            capabilities = registry.check_capabilities(str(cfg["type"]))
+            for key in capabilities.settings_defaults:
+                value = getattr(settings, key, None)
+                if value is not None and key not in cfg:
+                    cfg[key] = value
             try:
                 # plugin, overlay and host configs get the check the user's entries got
                 cfg = validate_check(name, cfg, source=_origin(name, owners))
@@ -142,8 +166,40 @@ class ConfigResolver:
                 codes[name] = "config"
                 continue
             self._warn_misspelt(name, cfg)
-            checks[name] = populate_release_check(cfg)
-        return Resolved(checks, problems, states, ignored, codes)
+            method = select_method(cfg)
+            if capabilities.channels:
+                cfg = populate_release_check(
+                    cfg, installs_older=registry.updater_capabilities(method).installs_older
+                )
+            checks[name] = cfg
+            self._parse(
+                name, cfg, method, check_problems if parse_checks else None, update_problems
+            )
+        return Resolved(checks, problems, states, ignored, codes, check_problems, update_problems)
+
+    def _parse(
+        self,
+        name: str,
+        cfg: Mapping[str, Any],
+        method: Optional[str],
+        check_problems: Optional[dict[str, str]],
+        update_problems: dict[str, str],
+    ) -> None:
+        """Run the parsers of the target's update method (and check type, when
+        ``check_problems`` is given); note refusals."""
+        registry = self._ctx.registry
+        checker = registry.version_checks.get(str(cfg["type"]))
+        if checker is not None and check_problems is not None:
+            try:
+                parse_with(checker, name, cfg)
+            except ConfigurationInvalid as exc:
+                check_problems[name] = str(exc)
+        updater = None if method is None else registry.updaters.get(method)
+        if updater is not None:
+            try:
+                parse_with(updater, name, cfg)
+            except ConfigurationInvalid as exc:
+                update_problems[name] = str(exc)
 
     def _warn_misspelt(self, name: str, cfg: Mapping[str, Any]) -> None:
         """One warning per target whose channels spell ``commitish`` otherwise (read as it)."""

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..exceptions import CheckError, NetworkError
-from .transport import _CHUNK, MAX_BODY, RawAnswer, _reason, _too_slow, safe_url
+from .response import safe_url
+from .transport import _CHUNK, MAX_BODY, RawAnswer, _reason, _too_slow
 from .watchdog import Watchdog, _response_socket
 
 if TYPE_CHECKING:

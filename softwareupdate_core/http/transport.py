@@ -33,7 +33,7 @@ import attrs
 from ..exceptions import CheckError, NetworkError
 from . import direct
 from .direct import DirectPools
-from .response import Headers
+from .response import Headers, safe_url
 from .watchdog import DeadlineExceeded, Watchdog, _response_socket, _Watch
 
 if TYPE_CHECKING:
@@ -75,15 +75,6 @@ class Transport(Protocol):
     ) -> RawAnswer: ...
 
     def close(self) -> None: ...
-
-
-def safe_url(url: str) -> str:
-    """``url`` without user information and query (which may carry credentials)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def basic_auth(user: str, password: str) -> str:

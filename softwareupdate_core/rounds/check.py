@@ -35,7 +35,7 @@ from ..models import (
     VersionInformation,
     VersionRef,
 )
-from ..protocols import host_call
+from ..protocols import host_call, parse_with, require_online
 from ..store.state import STATE_FILE, StateStore
 from ..store.version_cache import (
     VERSION_CACHE_FILE,
@@ -49,18 +49,6 @@ from .status import Answer, OncePerRound, StatusBuilder, release_channels_of, ut
 
 log = logging.getLogger(__name__)
 
-#: Check types whose ``current`` is a commit the library tracks itself. Without ``current``
-#: the newest commit is offered as an update (installing it is how ``current`` becomes known);
-#: a successful update records the installed commit.
-COMMIT_TYPES = frozenset(
-    {"github_commit", "bitbucket_commit", "forgejo_commit", "codeberg_commit", "git_commit"}
-)
-#: Check types that learn ``current``: without it, the first answer is recorded as installed.
-LEARNING_TYPES = frozenset({"httpheader", "jsondata"})
-#: Check types whose installed version is only known from ``current``: a successful update
-#: records the version it installed, so the next check does not offer it again.
-CURRENT_TRACKING_TYPES = COMMIT_TYPES | LEARNING_TYPES
-
 
 class CheckRunner:
     """Runs check rounds for one Manager; thread-safe, and concurrent rounds share work."""
@@ -68,7 +56,7 @@ class CheckRunner:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         folder = ctx.data_folder
-        self._guard: Optional[Callable[[], Optional[str]]] = None
+        self._guard: Optional[Callable[[Resolved], Optional[str]]] = None
         self._cache = VersionCache(folder / VERSION_CACHE_FILE, ctx.clock)
         self._state = StateStore(folder / STATE_FILE, ctx.clock)
         self._overlays = OverlaySource(folder / OVERLAYS_FILE, ctx.http, ctx.clock)
@@ -83,8 +71,8 @@ class CheckRunner:
         self._statuses = StatusBuilder(ctx, self._state)
 
     # -- configuration ------------------------------------------------------------------
-    def set_guard(self, guard: Callable[[], Optional[str]]) -> None:
-        """``guard()`` returns why updates are not possible right now, or None."""
+    def set_guard(self, guard: Callable[[Resolved], Optional[str]]) -> None:
+        """``guard(resolved)`` returns why updates are not possible right now, or None."""
         self._guard = guard
 
     def effective_checks(self) -> dict[str, dict[str, Any]]:
@@ -95,6 +83,10 @@ class CheckRunner:
         """Configured targets that cannot be checked or are ignored, with the reason why."""
         resolved = self._resolve(self._online(), force=False)
         return {**resolved.ignored, **resolved.problems}
+
+    def resolve(self, *, force: bool = False, parse_checks: bool = False) -> Resolved:
+        """The effective configuration of a round, resolved once (see config.effective)."""
+        return self._config.resolve(self._online(), force=force, parse_checks=parse_checks)
 
     def _resolve(self, online: bool, *, force: bool) -> Resolved:
         return self._config.resolve(online, force=force)
@@ -107,8 +99,17 @@ class CheckRunner:
             return True
 
     # -- rounds -------------------------------------------------------------------------
-    def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
-        """Check ``targets`` (default: all); a call made while the same round runs shares it."""
+    def check(
+        self,
+        targets: Optional[Iterable[str]] = None,
+        *,
+        force: bool = False,
+        resolved: Optional[Resolved] = None,
+    ) -> CheckReport:
+        """Check ``targets`` (default: all); a call made while the same round runs shares it.
+
+        ``resolved`` is the effective configuration an update round resolved already.
+        """
         wanted = None if targets is None else tuple(dict.fromkeys(str(t) for t in targets))
         key = (wanted, force)
         with self._lock:
@@ -119,7 +120,7 @@ class CheckRunner:
         if not owner:
             return future.result()
         try:
-            report = self._round(wanted, force)
+            report = self._round(wanted, force, resolved)
         except BaseException as exc:
             future.set_exception(exc)
             raise
@@ -130,10 +131,13 @@ class CheckRunner:
             with self._lock:
                 self._inflight.pop(key, None)
 
-    def _round(self, wanted: Optional[tuple[str, ...]], force: bool) -> CheckReport:
+    def _round(
+        self, wanted: Optional[tuple[str, ...]], force: bool, resolved: Optional[Resolved]
+    ) -> CheckReport:
         ctx = self._ctx
         online = self._online()
-        resolved = self._resolve(online, force=force)
+        if resolved is None:
+            resolved = self._resolve(online, force=force)
         names = list(wanted) if wanted is not None else [*resolved.checks, *resolved.problems]
         ctx.emit(events.CHECK_STARTED, {"targets": list(names), "force": force})
         self._cache.refresh()
@@ -162,7 +166,11 @@ class CheckRunner:
                     error_message=f"{name}: unknown check type {check['type']!r}",
                 )
                 continue
-            digest = digests.digest(name, check)
+            problem = resolved.check_problems.get(name)
+            if problem is not None:
+                answers[name] = Answer(error="config", error_message=problem)
+                continue
+            digest = self._digest(name, check, digests.digest(name, check))
             entry = entries.get(name)
             if not force and entry is not None and entry.fresh(digest, online, now, ttl):
                 answers[name] = Answer(entry)
@@ -195,7 +203,7 @@ class CheckRunner:
             self._cache.flush()
             self._validators.flush()
 
-        guard = OncePerRound(self._guard_reason)
+        guard = OncePerRound(lambda: self._guard_reason(resolved))
         host_values = self._statuses.host_values()
         statuses = {
             name: self._statuses.status(
@@ -206,6 +214,7 @@ class CheckRunner:
                 guard,
                 resolved.states.get(name),
                 host_values,
+                update_problem=resolved.update_problems.get(name),
             )
             for name in names
         }
@@ -216,11 +225,24 @@ class CheckRunner:
         )
         return report
 
-    def _guard_reason(self) -> Optional[str]:
+    def _digest(self, name: str, check: dict[str, Any], config_digest: str) -> str:
+        """The cache key: the config's digest, and the installed version when the check type
+        can tell it cheaply (``installed_version`` capability), so an outside change shows."""
+        read = self._ctx.registry.check_capabilities(str(check["type"])).installed_version
+        if read is None:
+            return config_digest
+        try:
+            installed = read(name, check, memo=self._memo, data_folder=self._ctx.data_folder)
+        except Exception:
+            log.exception("reading the installed version of %s failed", name)
+            installed = None
+        return config_hash({"config": config_digest, "installed": installed})
+
+    def _guard_reason(self, resolved: Resolved) -> Optional[str]:
         if self._guard is None:
             return None
         try:
-            return self._guard()
+            return self._guard(resolved)
         except Exception as exc:
             log.exception("the update guard failed")
             return f"cannot tell whether updates are possible: {exc}"
@@ -238,7 +260,7 @@ class CheckRunner:
                 message = f"{type(exc).__name__}: {exc}"
             return self._fallback(name, digest, error_code(exc), message)
         if (
-            check["type"] in LEARNING_TYPES
+            self._ctx.registry.check_capabilities(str(check["type"])).tracks_current == "learn"
             and not check.get("current")
             and not info.local.value
             and info.remote.value
@@ -246,7 +268,7 @@ class CheckRunner:
             # first answer of a header or document: what is there now counts as installed
             self._state.update(name, current=info.remote.value)
             check = self._state.get(name).apply(check)
-            digest = config_hash(check)
+            digest = self._digest(name, check, config_hash(check))
             info = attrs.evolve(info, local=VersionRef(info.remote.name, info.remote.value))
             is_current = True
         entry = CacheEntry(digest, online, self._ctx.clock(), info, bool(is_current))
@@ -268,6 +290,9 @@ class CheckRunner:
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
+        parse_with(checker, name, check)  # the parser validate runs; a refusal is "config"
+        network = ctx.registry.check_capabilities(str(check["type"])).network
+        require_online(name, check, online, f"the {check['type']} check", network=network)
         result = self._call_of(str(check["type"]), checker.get_latest)(
             name,
             dict(check),

@@ -86,16 +86,6 @@ def throttled_reason(host: Host, ignore_throttled: bool) -> Optional[str]:
     return "the system is throttled (under-voltage or overheating); updates are unsafe"
 
 
-def environment_pip_version() -> Optional[str]:
-    """The version of pip installed alongside this interpreter, or None without pip."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("pip")
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def _below(actual: str, minimum: str) -> bool:
     try:
         return Version(actual) < Version(minimum)
@@ -108,15 +98,6 @@ def python_reason(minimum_python: str, python_version: Optional[str] = None) -> 
     actual = python_version or platform.python_version()
     if _below(actual, minimum_python):
         return f"Python {actual} is older than the required minimum {minimum_python}"
-    return None
-
-
-def pip_reason(minimum_pip: str, pip_version: Optional[str]) -> Optional[str]:
-    """Why the environment's pip cannot install updates (absent or too old), or None."""
-    if pip_version is None:
-        return "pip is not installed in this environment, but a target updates with pip"
-    if _below(pip_version, minimum_pip):
-        return f"pip {pip_version} is older than the required minimum {minimum_pip}"
     return None
 
 

@@ -1,8 +1,10 @@
 """The update plan: which targets a round updates, in which order, and why others are left out.
 
-The host target goes first, then pip (so later installs use the new pip), then the rest
-by name. A target is left out, with a result saying why, when it is disabled, incompatible,
-failed its check, is up to date (unless forced), or its updater cannot update it now.
+The host target goes first, then the targets whose update method says they go first (its
+``first`` capability: an installer later updates use), then the rest by name. A target is
+left out, with a result saying why, when it is disabled, incompatible, failed its check, is
+up to date (unless forced), its update config is invalid, or its updater cannot update it
+now.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from .restart import restart_kind
 
 log = logging.getLogger(__name__)
 
-
-#: The pip target, updated right after the host so later pip installs use the new pip.
-PIP_TARGET = "pip"
 
 # Outcomes of a target in an update round.
 UPDATED = "updated"
@@ -73,11 +72,14 @@ class Plan:
         return tuple(u.target for u in self.updates)
 
 
-def order_key(host_target: str) -> Callable[[str], tuple[int, str]]:
-    """Sort key putting the host target first, then pip, then the rest by name."""
+def order_key(
+    host_target: str, first: Callable[[str], bool] = lambda name: False
+) -> Callable[[str], tuple[int, str]]:
+    """Sort key putting the host target first, then those ``first(name)`` says, then the rest
+    by name."""
 
     def key(name: str) -> tuple[int, str]:
-        rank = 0 if name == host_target else 1 if name == PIP_TARGET else 2
+        rank = 0 if name == host_target else 1 if first(name) else 2
         return (rank, name)
 
     return key
@@ -89,10 +91,12 @@ def build_plan(
     report: CheckReport,
     names: Optional[list[str]],
     force: bool,
+    update_problems: Mapping[str, str] = {},
 ) -> Plan:
     """Decide which targets to update, in which order, and why the others are left out.
 
-    ``checks`` are the round's effective check configs; ``report`` its check report.
+    ``checks`` are the round's effective check configs; ``report`` its check report;
+    ``update_problems`` the targets whose update config its method's parser refused.
     """
     online = report.online
     updates: list[PlannedUpdate] = []
@@ -132,6 +136,9 @@ def build_plan(
         if method is None:
             leave(name, "no update method configured")
             continue
+        if name in update_problems:
+            leave(name, update_problems[name], FAILED)
+            continue
         try:
             updater = ctx.registry.updater(method)
             possible = bool(call_plugin(updater.can_perform_update, name, check, online=online))
@@ -165,9 +172,22 @@ def build_plan(
                 from_value=info.local.value,
                 target_version=target_version,
                 ignorable=bool(check.get("ignorable", False)),
-                restart=restart_kind(check, method),
+                restart=restart_kind(check, ctx.registry.updater_capabilities(method).restart),
             )
         )
-    key = order_key(ctx.settings.host_target)
+    firsts = {u.target for u in updates if _goes_first(ctx, u)}
+    key = order_key(ctx.settings.host_target, firsts.__contains__)
     updates.sort(key=lambda u: key(u.target))
     return Plan(tuple(updates), left_out)
+
+
+def _goes_first(ctx: Context, planned: PlannedUpdate) -> bool:
+    """Whether the update method's ``first`` capability puts this target right after the host."""
+    first = ctx.registry.updater_capabilities(planned.method).first
+    if first is None:
+        return False
+    try:
+        return bool(first(planned.target, planned.check))
+    except Exception:
+        log.exception("the %s method's first() failed for %s", planned.method, planned.target)
+        return False

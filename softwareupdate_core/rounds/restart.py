@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional
 
+from ..config.settings import DEFAULT_RESTART_TIMEOUT
 from ..context import Context
 from ..events import RESTART_FAILED, RESTART_MANUALLY, RESTARTING
 from ..exceptions import SoftwareUpdateError
@@ -27,9 +28,6 @@ RESTART_ENVIRONMENT = "environment"
 _STRENGTH: Mapping[str, int] = {RESTART_HOST: 1, RESTART_ENVIRONMENT: 2}
 #: Values of a check's ``restart`` key meaning "no restart needed".
 _NO_RESTART = frozenset({"", "none", "no", "false"})
-#: Update methods whose result only takes effect once the host program restarts. A replaced
-#: single-file plugin counts: the running host still has the old module loaded.
-HOST_RESTART_METHODS = frozenset({"pip", "update_script", "single_file_plugin"})
 
 #: ``restart_outcome`` values of an update report.
 RESTARTED = "restarted"
@@ -37,12 +35,12 @@ MANUAL = "manual"
 FAILED = "failed"
 
 
-def restart_kind(check: Mapping[str, Any], method: Optional[str]) -> Optional[str]:
-    """The restart ``check`` needs after a successful update by ``method``, or None.
+def restart_kind(check: Mapping[str, Any], default: Optional[str]) -> Optional[str]:
+    """The restart ``check`` needs after a successful update, or None.
 
     An explicit ``restart`` key wins (``none`` disables it); an unknown kind is logged and
-    treated as a host restart, the safe reading. Otherwise pip, update_script and
-    single_file_plugin updates need a host restart and other methods none.
+    treated as a host restart, the safe reading. Otherwise the update method's ``restart``
+    capability (``default``) says.
     """
     value = check.get("restart")
     if value is not None:
@@ -53,7 +51,7 @@ def restart_kind(check: Mapping[str, Any], method: Optional[str]) -> Optional[st
             log.warning("unknown restart kind %r, restarting the host program instead", value)
             return RESTART_HOST
         return kind
-    return RESTART_HOST if method in HOST_RESTART_METHODS else None
+    return default
 
 
 def strongest(kinds: Iterable[Optional[str]]) -> Optional[str]:
@@ -66,7 +64,12 @@ def strongest(kinds: Iterable[Optional[str]]) -> Optional[str]:
 
 
 def perform_restart(
-    ctx: Context, kind: str, *, emit: EventSink, held_back: Optional[str] = None
+    ctx: Context,
+    kind: str,
+    *,
+    emit: EventSink,
+    held_back: Optional[str] = None,
+    timeout: float = DEFAULT_RESTART_TIMEOUT,
 ) -> str:
     """Restart for ``kind`` and return the outcome: ``restarted``, ``manual`` or ``failed``.
 
@@ -81,7 +84,6 @@ def perform_restart(
     command = ctx.settings.restart_commands.for_kind(kind)
     try:
         if command:
-            timeout = ctx.settings.restart_timeout
             emit(RESTARTING, {"kind": kind})
             log.info("restarting (%s) with %r", kind, command)
             run_command(command, timeout=timeout)

@@ -15,12 +15,12 @@ from typing import Any, Callable, Optional
 import attrs
 
 from ..context import Context
-from ..models import ReleaseChannel, ReleaseChannels, TargetStatus, VersionInformation
+from ..models import ReleaseChannels, TargetStatus, VersionInformation
 from ..store.state import StateStore, TargetState
 from ..store.version_cache import CacheEntry
 from ..updaters import select_method
 from ..util import call_plugin, fill_placeholders
-from ..version_checks._channels import commitish_value
+from ..version_checks._channels import release_channels
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ class Answer:
 UNKNOWN_VERSION = "unknown"
 
 
-#: ``displayVersion`` of a ``pypi_release`` target whose package is not installed.
+#: ``displayVersion`` of a target whose check says an unknown installed version means "not
+#: installed" (capability ``absent_means_not_installed``) and found none.
 NOT_INSTALLED = "not installed"
 
 
@@ -52,52 +53,9 @@ def utc(timestamp: float) -> dt.datetime:
 
 
 def release_channels_of(check: Mapping[str, Any]) -> Optional[ReleaseChannels]:
-    """The channels of a check that defines ``stable_branch`` and ``prerelease_branches``.
-
-    Malformed channel entries (no string ``branch``, odd ``name``/``commitish``) are skipped
-    or repaired rather than raised on: a status must be built for every target.
-    """
-    stable = check.get("stable_branch")
-    pre = check.get("prerelease_branches")
-    if stable is None or pre is None:
-        return None  # the common case, without the costlier isinstance(..., Mapping)
-    if not isinstance(pre, list):
-        return None
-    first = _channel(stable)
-    if first is None:
-        return None
-    available = [first]
-    for raw in pre:
-        channel = _channel(raw)
-        if channel is not None:
-            available.append(channel)
-    current = first.branch
-    wanted = check.get("prerelease_channel")
-    if check.get("prerelease") is True and isinstance(wanted, str) and wanted:
-        current = wanted  # a channel not defined here still is the one followed
-    return ReleaseChannels(available=tuple(available), current=current, stable=first.branch)
-
-
-def _channel(raw: Any) -> Optional[ReleaseChannel]:
-    """One channel entry as a ReleaseChannel; None when it has no string ``branch``."""
-    if not isinstance(raw, Mapping):
-        return None
-    branch = raw.get("branch")
-    if not isinstance(branch, str) or not branch:
-        return None
-    name = raw.get("name")
-    commitish = commitish_value(raw)
-    if isinstance(commitish, str):
-        commitish = [commitish]
-    elif isinstance(commitish, (list, tuple)):
-        commitish = [c for c in commitish if isinstance(c, str) and c]
-    else:
-        commitish = None
-    return ReleaseChannel(
-        branch=branch,
-        name=name if isinstance(name, str) and name else branch,
-        commitish=tuple(commitish or [branch]),
-    )
+    """The channels of a check, by the one channel parser; malformed entries are skipped
+    rather than raised on: a status must be built for every target."""
+    return release_channels(check)
 
 
 class OncePerRound:
@@ -135,6 +93,8 @@ class StatusBuilder:
         guard: OncePerRound,
         state: Optional[TargetState],
         host_values: Mapping[str, str],
+        *,
+        update_problem: Optional[str] = None,
     ) -> TargetStatus:
         if check is None:
             return TargetStatus(
@@ -158,8 +118,10 @@ class StatusBuilder:
         else:
             display_name = name_template  # no placeholders: skip building the values
         not_installed = (
-            check.get("type") == "pypi_release"
-            and not check.get("current")
+            not check.get("current")
+            and self._ctx.registry.check_capabilities(
+                str(check.get("type"))
+            ).absent_means_not_installed
             and info is not None
             and info.local.value is None
         )
@@ -193,7 +155,9 @@ class StatusBuilder:
         method = select_method(check)
         possible = False
         reason = None
-        if disabled is None and answer.error is None and not not_installed:
+        if update_problem is not None:
+            reason = update_problem
+        elif disabled is None and answer.error is None and not not_installed:
             # whether the updater could update it, asked whether or not an update is on offer
             possible, reason = self._possible(name, check, method, online, compatible, guard)
         return TargetStatus(

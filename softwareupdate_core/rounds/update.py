@@ -1,12 +1,19 @@
 """One update round: lock -> guards -> check -> plan -> wait while busy -> updates -> restart.
 
 A round runs only when it is safe: one run at a time across processes (a lock file in the data
-folder), enough free space, a host that is not throttled, a new enough Python and pip. A busy
+folder), enough free space, a host that is not throttled, a new enough Python, and the
+``guard`` capability of each planned update method (e.g. a new enough installer). A busy
 host (printing) makes the round wait until it is idle or the queue is cancelled. Targets are
-updated host first, then pip, then the rest by name. Each target's outcome is announced as an
-event, written to the update log, and invalidates its cached check; pip updates are verified
-and rolled back to the previous version when verification fails. The strongest restart any
-updated target needs runs at the end, after the lock is released.
+updated host first, then those their method puts first, then the rest by name. Each target's
+outcome is announced as an event, written to the update log, and invalidates its cached
+check; updates are verified (the method's ``verify`` capability, the check's ``verify``) and
+rolled back to the previous version when verification fails and the method can
+(``rollback`` capability). The strongest restart any updated target needs runs at the end,
+after the lock is released.
+
+The round resolves the effective configuration once (:class:`~..config.effective.Resolved`)
+and its check, statuses, plan and guards all read that value. Settings are read before the
+lock is taken: a wrong one refuses the round before anything runs.
 
 A failing target never ends the round: every planned target is attempted, as in the
 reference, and every failure, expected or not (a crashing updater, a ``verify`` command that
@@ -26,6 +33,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from .. import events
+from ..config.effective import Resolved
 from ..context import Context
 from ..exceptions import SoftwareUpdateError
 from ..models import CheckReport, UpdateLogEntry, UpdateReport, UpdateResult
@@ -34,13 +42,11 @@ from ..redact import redact_urls
 from ..store.updatelog import UPDATE_LOG_FILE_NAME, UpdateLog
 from ..updaters import select_method
 from ..util import call_plugin, inherited_by_commands
-from .check import CURRENT_TRACKING_TYPES, CheckRunner
+from .check import CheckRunner
 from .guards import (
     LOCK_FILE_NAME,
     UpdateLock,
-    environment_pip_version,
     free_space_reason,
-    pip_reason,
     python_reason,
     storage_folders,
     throttled_reason,
@@ -56,7 +62,8 @@ from .plan import (
     build_plan,
 )
 from .restart import perform_restart, strongest
-from .verify import PIP_METHOD, verify_update
+from .validate import RoundSettings, read_round_settings, validate
+from .verify import verify_update
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +99,8 @@ class UpdateRunner:
         A failing guard gives a report with ``refused`` set and nothing changed.
         """
         names = None if targets is None else list(targets)
-        lock = UpdateLock(self._lock_path, wait=self._ctx.settings.lock_wait)
+        timing = self.round_settings()  # a wrong setting refuses the round before anything
+        lock = UpdateLock(self._lock_path, wait=timing.lock_wait)
         lock.acquire()
         held_back: Optional[str] = None
         try:
@@ -100,7 +108,7 @@ class UpdateRunner:
                 self._running = True
             interrupted = self._close_interrupted()
             with inherited_by_commands(lock.fileno()):  # a killed round's command keeps it
-                report, held_back = self._run(names, force)
+                report, held_back = self._run(names, force, timing)
             report = attrs.evolve(report, interrupted=interrupted)
         finally:
             with self._state:
@@ -108,7 +116,11 @@ class UpdateRunner:
             lock.release()
         if report.restart is not None and report.refused is None:
             outcome = perform_restart(
-                self._ctx, report.restart, emit=self._ctx.emit, held_back=held_back
+                self._ctx,
+                report.restart,
+                emit=self._ctx.emit,
+                held_back=held_back,
+                timeout=timing.restart_timeout,
             )
             report = attrs.evolve(report, restart_outcome=outcome)
         return report
@@ -120,9 +132,11 @@ class UpdateRunner:
         wait for a busy host; ``refused`` names a failing guard.
         """
         names = None if targets is None else list(targets)
-        refused = self.blocking_reason()
-        plan = self._plan(self._checks.check(names, force=force), names, force)
-        refused = refused or self._pip_reason(plan)
+        resolved = self._checks.resolve(force=force)
+        refused = self.blocking_reason(resolved)
+        report = self._checks.check(names, force=force, resolved=resolved)
+        plan = self._plan(report, names, force, resolved)
+        refused = refused or self._method_reason(plan)
         results: dict[str, UpdateResult] = {
             u.target: UpdateResult(
                 u.target,
@@ -157,33 +171,46 @@ class UpdateRunner:
         """The persisted update log, oldest first, without entries past the cut-off."""
         return self._log.entries()
 
-    def blocking_reason(self) -> Optional[str]:
-        """Why updates cannot run now (a failing guard or a run in progress), or None."""
+    def round_settings(self) -> RoundSettings:
+        """The round's timing settings; ConfigurationInvalid naming a wrong one."""
+        return read_round_settings(self._ctx.settings)
+
+    def validate(self) -> dict[str, str]:
+        """Every configuration problem, by target (see :meth:`Manager.validate`)."""
+        return validate(self._ctx, self._checks.resolve(parse_checks=True))
+
+    def blocking_reason(self, resolved: Optional[Resolved] = None) -> Optional[str]:
+        """Why updates cannot run now (a failing guard or a run in progress), or None.
+
+        ``resolved`` is the round's effective configuration (resolved here when not given).
+        """
         with self._state:
             if self._running:
                 return "an update run is in progress"
-        reason = self._environment_reason()
+        if resolved is None:
+            resolved = self._checks.resolve()
+        reason = self._environment_reason(resolved)
         if reason is not None:
             return reason
         reason = UpdateLock(self._lock_path, wait=0).probe()
         if reason is not None:
             return reason
-        pip_problem = pip_reason(self._ctx.settings.minimum_pip, environment_pip_version())
-        if pip_problem is not None and any(
-            select_method(check) == PIP_METHOD for check in self._checks.effective_checks().values()
-        ):
-            return pip_problem
-        return None
+        methods = {select_method(check) for check in resolved.checks.values()}
+        return self._guards_reason(m for m in methods if m is not None)
 
     # -- the round ----------------------------------------------------------------------
 
-    def _run(self, names: Optional[list[str]], force: bool) -> tuple[UpdateReport, Optional[str]]:
+    def _run(
+        self, names: Optional[list[str]], force: bool, timing: RoundSettings
+    ) -> tuple[UpdateReport, Optional[str]]:
         """The round under the lock; returns the report and a reason to hold back a restart."""
-        reason = self._environment_reason()
+        resolved = self._checks.resolve(force=force)
+        reason = self._environment_reason(resolved)
         if reason is not None:
             return self._refuse(reason), None
-        plan = self._plan(self._checks.check(names, force=force), names, force)
-        reason = self._pip_reason(plan)
+        checked = self._checks.check(names, force=force, resolved=resolved)
+        plan = self._plan(checked, names, force, resolved)
+        reason = self._method_reason(plan)
         if reason is not None:
             return self._refuse(reason, plan), None
         if not plan.updates:
@@ -192,9 +219,9 @@ class UpdateRunner:
 
         queued = self._host_busy()
         if queued:
-            if not self._wait_until_idle(plan.order):
+            if not self._wait_until_idle(plan.order, timing.busy_poll_interval):
                 return self._refuse(CANCELLED, plan, queued=True), None
-            reason = self._environment_reason()
+            reason = self._environment_reason(resolved)
             if reason is not None:
                 return self._refuse(reason, plan, queued=True), None
 
@@ -204,7 +231,7 @@ class UpdateRunner:
         failed: list[str] = []
         for planned in plan.updates:
             try:
-                result = self._update_one(planned, online=online, force=force)
+                result = self._update_one(planned, timing, online=online, force=force)
             except Exception as exc:  # whatever broke, it is this target's failure only
                 log.exception("update of %s failed unexpectedly", planned.target)
                 result = self._crashed(planned, exc)
@@ -233,30 +260,43 @@ class UpdateRunner:
         order = () if plan is None else plan.order
         return UpdateReport(order=order, refused=reason, queued=queued)
 
-    def _environment_reason(self) -> Optional[str]:
+    def _environment_reason(self, resolved: Resolved) -> Optional[str]:
         """The guards that do not depend on the targets: free space, throttling, Python."""
         settings = self._ctx.settings
         return (
             free_space_reason(
-                storage_folders(settings, self._checks.effective_checks().values()),
+                storage_folders(settings, resolved.checks.values()),
                 settings.minimum_free_storage,
             )
             or throttled_reason(self._ctx.host, settings.ignore_throttled)
             or python_reason(settings.minimum_python)
         )
 
-    def _pip_reason(self, plan: Plan) -> Optional[str]:
-        """Why pip cannot run, when a target of the round updates with pip."""
-        if not any(u.method == PIP_METHOD for u in plan.updates):
-            return None
-        return pip_reason(self._ctx.settings.minimum_pip, environment_pip_version())
+    def _method_reason(self, plan: Plan) -> Optional[str]:
+        """Why a planned update method cannot run now (its ``guard`` capability), or None."""
+        return self._guards_reason(dict.fromkeys(u.method for u in plan.updates))
 
-    def _wait_until_idle(self, order: tuple[str, ...]) -> bool:
+    def _guards_reason(self, methods: Iterable[str]) -> Optional[str]:
+        """The first refusal of the ``guard`` capabilities of ``methods``, or None."""
+        registry = self._ctx.registry
+        for method in sorted(methods):
+            guard = registry.updater_capabilities(method).guard
+            if guard is None:
+                continue
+            try:
+                reason = guard(self._ctx.settings)
+            except Exception as exc:
+                log.exception("the guard of update method %s failed", method)
+                reason = f"cannot tell whether the {method} method can run: {exc}"
+            if reason is not None:
+                return reason
+        return None
+
+    def _wait_until_idle(self, order: tuple[str, ...], interval: float) -> bool:
         """Wait while the host is busy; False if the queue was cancelled meanwhile."""
         event = threading.Event()
         with self._state:
             self._cancel = event
-        interval = self._ctx.settings.busy_poll_interval
         self._ctx.emit(events.UPDATE_QUEUED, {"targets": list(order)})
         log.info("host is busy, update of %s queued", ", ".join(order))
         try:
@@ -271,17 +311,24 @@ class UpdateRunner:
 
     # -- planning -----------------------------------------------------------------------
 
-    def _plan(self, report: CheckReport, names: Optional[list[str]], force: bool) -> Plan:
+    def _plan(
+        self, report: CheckReport, names: Optional[list[str]], force: bool, resolved: Resolved
+    ) -> Plan:
         """Decide which targets to update, in which order, and why the others are left out."""
-        return build_plan(self._ctx, self._checks.effective_checks(), report, names, force)
+        return build_plan(
+            self._ctx, resolved.checks, report, names, force, resolved.update_problems
+        )
 
     # -- one target ---------------------------------------------------------------------
 
-    def _update_one(self, planned: PlannedUpdate, *, online: bool, force: bool) -> UpdateResult:
+    def _update_one(
+        self, planned: PlannedUpdate, timing: RoundSettings, *, online: bool, force: bool
+    ) -> UpdateResult:
         target = planned.target
         self._ctx.emit(events.UPDATE_TARGET_STARTED, planned.payload())
         log_cb = self._log_cb(target)
         updater = self._ctx.registry.updater(planned.method)
+        capabilities = self._ctx.registry.updater_capabilities(planned.method)
         outcome = UPDATED
         text = f"updated from {planned.from_version} to {planned.to_version}"
         self._record_start(planned)
@@ -290,12 +337,14 @@ class UpdateRunner:
         )
         if problem is None:
             try:
-                problem = self._verify(planned, updater, log_cb)
+                problem = verify_update(planned, capabilities, log_cb, timing.verify_timeout)
             except Exception as exc:  # e.g. a verify command the OS refuses to start
                 log.exception("verifying the update of %s failed", target)
                 problem = f"verification failed: {type(exc).__name__}: {exc}"
-            if problem is not None and planned.method == PIP_METHOD:
-                outcome, text = self._roll_back(planned, updater, problem, log_cb, online=online)
+            if problem is not None and capabilities.rollback is not None:
+                outcome, text = self._roll_back(
+                    planned, capabilities.rollback, problem, log_cb, online=online
+                )
         if problem is not None and outcome == UPDATED:
             outcome, text = FAILED, problem
         text = redact_urls(text)
@@ -346,32 +395,31 @@ class UpdateRunner:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def _verify(
-        self, planned: PlannedUpdate, updater: Updater, log_cb: Callable[..., None]
-    ) -> Optional[str]:
-        """After an update: the installed version (pip) and the check's ``verify``; or a problem."""
-        return verify_update(
-            planned,
-            updater,
-            log_cb,
-            lambda: self._ctx.settings.verify_timeout,
-        )
-
     def _roll_back(
         self,
         planned: PlannedUpdate,
-        updater: Updater,
+        rollback: Callable[..., Any],
         problem: str,
         log_cb: Callable[..., None],
         *,
         online: bool,
     ) -> tuple[str, str]:
-        """Reinstall the version from before the update; (outcome, text)."""
+        """Reinstall the version from before the update (the method's ``rollback``);
+        (outcome, text)."""
         previous = planned.from_value
         if previous is None:
             return FAILED, f"{problem}; cannot roll back, the previous version is unknown"
         log_cb([f"{problem}; rolling back to {previous}"], stream="message")
-        failure = self._perform(updater, planned, previous, log_cb, online=online, force=True)
+        failure: Optional[str] = None
+        try:
+            call_plugin(
+                rollback, planned.target, planned.check, previous, log_cb=log_cb, online=online
+            )
+        except SoftwareUpdateError as exc:
+            failure = str(exc) or type(exc).__name__
+        except Exception as exc:  # a third-party rollback's bug fails its target, not the round
+            log.exception("rollback of %s crashed", planned.target)
+            failure = f"{type(exc).__name__}: {exc}"
         if failure is not None:
             return FAILED, f"{problem}; rolling back to {previous} failed: {failure}"
         log_cb([f"rolled back to {previous}"], stream="message")
@@ -451,7 +499,8 @@ class UpdateRunner:
             log.warning("cannot write the update log: %s", exc)
         try:
             self._checks.invalidate(planned.target)
-            if success and str(planned.check.get("type")) in CURRENT_TRACKING_TYPES:
+            tracks = self._ctx.registry.check_capabilities(str(planned.check.get("type")))
+            if success and tracks.tracks_current is not None:
                 self._checks.record_current(planned.target, planned.target_version)
         except Exception as exc:
             log.warning("cannot record the new state of %s: %s", planned.target, exc)

@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 import attrs
+from packaging.version import InvalidVersion, Version
 
-from ..exceptions import CannotUpdateOffline, ScriptError, UpdateError
+from ..exceptions import ConfigurationInvalid, ScriptError, UpdateError
+from ..protocols import UpdaterCapabilities, require_online
 from ..redact import redact_urls
 from ..util import CommandResult, LogCallback, render_command, run_command, split_command
 from ._commands import command_failure, update_timeout
@@ -84,7 +86,7 @@ def can_perform_update(target: str, check: Mapping[str, Any], online: bool = Tru
     """True when the check names a requirement, pip is runnable and the network is there."""
     if not check.get("pip"):
         return False
-    if not online and not check.get("offline", False):
+    if not online and check.get("offline") is not True:
         return False
     try:
         command = pip_command(check)
@@ -111,10 +113,7 @@ def perform_update(
     """
     version = check_remote_value(target_version)
     timeout = update_timeout(check)
-    if not online and not check.get("offline", False):
-        raise CannotUpdateOffline(
-            f"{target}: pip needs the network (set offline: true for local requirements)"
-        )
+    require_online(target, check, online, "pip", update=True)
     spec = requirement(check, version)
     command = pip_command(check)
     cwd = _working_dir(check)
@@ -283,3 +282,142 @@ def _already_installed(stdout: str) -> bool:
 def _message(log_cb: Optional[LogCallback], text: str) -> None:
     if log_cb is not None:
         log_cb([redact_urls(text)], stream="message")
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``pip`` update config."""
+
+    requirement: str = attrs.field(repr=False)  # a URL in it may carry a token
+    pip_command: tuple[str, ...]
+    pip_cwd: Optional[str]
+    force_reinstall: bool
+    update_timeout: float
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``pip`` (mandatory), ``pip_command``, ``pip_cwd``, ``force_reinstall`` and
+    ``update_timeout``; raises ConfigurationInvalid naming ``checks.<target>.<key>``."""
+
+    def invalid(key: str, exc: Exception) -> ConfigurationInvalid:
+        return ConfigurationInvalid(str(exc), key=f"checks.{target}.{key}")
+
+    try:
+        requirement(check, "0")
+    except UpdateError as exc:
+        raise invalid("pip", exc) from None
+    try:
+        command = pip_command(check)
+    except UpdateError as exc:
+        raise invalid("pip_command", exc) from None
+    try:
+        cwd = _working_dir(check)
+    except UpdateError as exc:
+        raise invalid("pip_cwd", exc) from None
+    force_reinstall = check.get("force_reinstall", False)
+    if not isinstance(force_reinstall, bool):
+        raise invalid("force_reinstall", ValueError("expected a boolean"))
+    return Config(str(check["pip"]), tuple(command), cwd, force_reinstall, update_timeout(check))
+
+
+def environment_pip_version() -> Optional[str]:
+    """The version of pip installed alongside this interpreter, or None without pip."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pip")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _below(actual: str, minimum: str) -> bool:
+    try:
+        return Version(actual) < Version(minimum)
+    except InvalidVersion:
+        return True
+
+
+def pip_reason(minimum_pip: str, pip_version: Optional[str]) -> Optional[str]:
+    """Why the environment's pip cannot install updates (absent or too old), or None."""
+    if pip_version is None:
+        return "pip is not installed in this environment, but a target updates with pip"
+    if _below(pip_version, minimum_pip):
+        return f"pip {pip_version} is older than the required minimum {minimum_pip}"
+    return None
+
+
+def guard(settings: Any) -> Optional[str]:
+    """Why pip updates cannot run in this environment now (``minimum_pip``), or None."""
+    return pip_reason(str(settings.minimum_pip), environment_pip_version())
+
+
+def _distribution(check: Mapping[str, Any]) -> Optional[str]:
+    """The distribution a pip update installs: a ``pypi_release`` check's ``package``, else
+    ``distribution``; None when unknown (the version confirmation is then skipped)."""
+    if check.get("type") == "pypi_release" and check.get("package"):
+        return str(check["package"])
+    value = check.get("distribution")
+    return str(value) if value else None
+
+
+def _is_version(value: str) -> bool:
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _same_version(installed: Optional[str], expected: str) -> bool:
+    if installed is None:
+        return False
+    try:
+        return Version(installed) == Version(expected)
+    except InvalidVersion:
+        return installed == expected
+
+
+def verify(target: str, check: Mapping[str, Any], target_version: str) -> Optional[str]:
+    """After an update: the distribution's installed version must be the one asked for."""
+    distribution = _distribution(check)
+    if not distribution:
+        return None
+    try:
+        installed = installed_version(check, distribution)
+    except Exception as exc:
+        return f"cannot read the installed version of {distribution}: {exc}"
+    if _is_version(target_version) and not _same_version(installed, target_version):
+        return (
+            f"after the update {distribution} reports version {installed}, "
+            f"expected {target_version}"
+        )
+    return None
+
+
+def rollback(
+    target: str,
+    check: Mapping[str, Any],
+    previous_version: str,
+    log_cb: Optional[LogCallback] = None,
+    online: bool = True,
+) -> None:
+    """Reinstall ``previous_version`` (forced) after a failed verification."""
+    perform_update(target, check, previous_version, log_cb=log_cb, online=online, force=True)
+
+
+def updates_installer(target: str, check: Mapping[str, Any]) -> bool:
+    """The ``pip`` target is updated right after the host, so later installs use the new pip."""
+    return target == "pip"
+
+
+#: Needs the index (unless ``offline: true``); the host restarts to load what was installed;
+#: the installed version is verified and rolled back; can install an older version.
+CAPABILITIES = UpdaterCapabilities(
+    restart="octoprint",
+    verify=verify,
+    rollback=rollback,
+    interpreter=python_for,
+    installs_older=True,
+    first=updates_installer,
+    guard=guard,
+)

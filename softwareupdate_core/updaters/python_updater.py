@@ -13,7 +13,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from ..exceptions import SoftwareUpdateError, UpdateError
+import attrs
+
+from ..exceptions import ConfigurationInvalid, SoftwareUpdateError, UpdateError
+from ..protocols import UpdaterCapabilities
 from ..util import LogCallback, call_plugin
 
 log = logging.getLogger(__name__)
@@ -70,3 +73,25 @@ def _perform_callable(updater: Any) -> Optional[Callable[..., Any]]:
     if callable(updater) and not isinstance(updater, type):
         return updater  # type: ignore[no-any-return]
     return None
+
+
+#: Plugin code: whether it needs the network is its own business (it gets ``online``).
+CAPABILITIES = UpdaterCapabilities(network=False)
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``python_updater`` config: the function to call."""
+
+    perform: Callable[..., Any]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``python_updater`` (mandatory: has ``perform_update`` or is callable)."""
+    perform = _perform_callable(check.get("python_updater"))
+    if perform is None:
+        raise ConfigurationInvalid(
+            "is mandatory: an object with perform_update, or a callable",
+            key=f"checks.{target}.python_updater",
+        )
+    return Config(perform)

@@ -26,8 +26,18 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
+import attrs
+
 from .. import http
-from ..exceptions import CannotUpdateOffline, CheckError, TransportError, UpdateError
+from ..exceptions import (
+    CannotUpdateOffline,
+    CheckError,
+    ConfigurationInvalid,
+    TransportError,
+    UpdateError,
+)
+from ..protocols import UpdaterCapabilities
+from ..redact import redact_urls
 from ..remote_values import value_problem
 from ..store.documents import atomic_write
 from ..util import LogCallback
@@ -155,3 +165,34 @@ def _verify(body: bytes, check: Mapping[str, Any], url: str) -> None:
         raise UpdateError(
             f"{url}: the download is not a usable Python file (nested too deeply to parse)"
         ) from None
+
+
+#: Downloads the file; the host restarts to load the replaced module.
+CAPABILITIES = UpdaterCapabilities(restart="octoprint")
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``single_file_plugin`` config."""
+
+    url: str = attrs.field(repr=False)  # may carry a token
+    destination: Path
+    max_size: int
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``url`` (mandatory, an http(s) URL ending in a ``*.py`` name), ``plugin_folder``
+    (an existing folder, here or in the settings) and ``max_size``."""
+    for key, read in (
+        ("url", lambda: file_name(check.get("url"))),
+        ("plugin_folder", lambda: _destination(check, file_name(check.get("url")))),
+        ("max_size", lambda: _max_size(check)),
+    ):
+        try:
+            read()
+        except UpdateError as exc:
+            raise ConfigurationInvalid(
+                redact_urls(str(exc)), key=f"checks.{target}.{key}"
+            ) from None
+    name = file_name(check.get("url"))
+    return Config(str(check["url"]), _destination(check, name), _max_size(check))

@@ -11,11 +11,31 @@ import time
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ..exceptions import UpdateError
+import attrs
+
+from ..exceptions import ConfigurationInvalid, UpdateError
+from ..protocols import UpdaterCapabilities
 from ..util import LogCallback
 
 DEFAULT_DURATION = 10.0
 MAX_DURATION = 3600.0
+#: Needs nothing, restarts nothing.
+CAPABILITIES = UpdaterCapabilities(network=False)
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``sleep_a_bit`` config."""
+
+    duration: float
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``duration`` (seconds, 0 to an hour)."""
+    try:
+        return Config(_duration(check))
+    except UpdateError as exc:
+        raise ConfigurationInvalid(str(exc), key=f"checks.{target}.duration") from None
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
@@ -35,7 +55,7 @@ def perform_update(
 
     :raises UpdateError: ``duration`` is not a number between 0 and an hour.
     """
-    duration = _duration(check)
+    duration = _duration(check)  # as parse_config reads it, raising UpdateError here
     deadline = time.monotonic() + duration
     while True:
         left = deadline - time.monotonic()

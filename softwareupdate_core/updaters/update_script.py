@@ -27,7 +27,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ..exceptions import CannotUpdateOffline, UpdateError
+import attrs
+
+from ..exceptions import ConfigurationInvalid, UpdateError
+from ..protocols import UpdaterCapabilities, require_online
 from ..util import Command, LogCallback, render_command, run_command
 from ._commands import command_failure, update_timeout
 from ._hostile import check_remote_value
@@ -40,7 +43,7 @@ def can_perform_update(target: str, check: Mapping[str, Any], online: bool = Tru
     """True when the check has a script and an existing folder (and network, unless offline)."""
     if not check.get("update_script"):
         return False
-    if not online and not check.get("offline", False):
+    if not online and check.get("offline") is not True:
         return False
     folder = _folder_value(check)
     return folder is not None and os.path.isdir(folder)
@@ -66,10 +69,7 @@ def perform_update(
     if not check.get("update_script"):
         raise UpdateError("the check has no 'update_script'")
     timeout = update_timeout(check)
-    if not online and not check.get("offline", False):
-        raise CannotUpdateOffline(
-            f"{target}: the update script needs the network (set offline: true if it does not)"
-        )
+    require_online(target, check, online, "the update script", update=True)
     folder = _folder(check)
     values = {
         "target": version,
@@ -118,3 +118,41 @@ def _folder(check: Mapping[str, Any]) -> str:
     if not os.path.isdir(folder):
         raise UpdateError(f"update folder {folder!r} is not an existing folder")
     return folder
+
+
+#: Usually pulls from a server (offline only with ``offline: true``); the host restarts to
+#: run the new code; a script can check out an older version.
+CAPABILITIES = UpdaterCapabilities(restart="octoprint", installs_older=True)
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``update_script`` config."""
+
+    folder: str
+    scripts: Mapping[str, Any] = attrs.field(repr=False)  # may hold a secret
+    update_timeout: float
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read the scripts (``update_script`` mandatory), the folder and ``update_timeout``."""
+    if not check.get("update_script"):
+        raise ConfigurationInvalid("is mandatory", key=f"checks.{target}.update_script")
+    scripts = {phase: check[phase] for phase in PHASES if check.get(phase)}
+    for phase, command in scripts.items():
+        if not isinstance(command, (str, list, tuple)):
+            raise ConfigurationInvalid(
+                f"expected a string or a list, not {type(command).__name__}",
+                key=f"checks.{target}.{phase}",
+            )
+    try:
+        folder = _folder(check)
+    except UpdateError as exc:
+        raise ConfigurationInvalid(str(exc), key=f"checks.{target}.update_folder") from None
+    try:
+        timeout = update_timeout(check)
+    except ConfigurationInvalid as exc:
+        raise ConfigurationInvalid(
+            str(exc).removeprefix("update_timeout: "), key=f"checks.{target}.update_timeout"
+        ) from None
+    return Config(folder, scripts, timeout)

@@ -38,7 +38,12 @@ class BuiltinVersionChecks:
 
     @hookimpl
     def softwareupdate_version_checks(self) -> Mapping[str, Any]:
-        return {name: LazyModule(f"{__name__}.{module}") for name, module in BUILTIN_TYPES.items()}
+        from ._capabilities import BY_MODULE
+
+        return {
+            name: LazyModule(f"{__name__}.{module}", BY_MODULE[module])
+            for name, module in BUILTIN_TYPES.items()
+        }
 
 
 BUILTIN_PLUGINS = (("softwareupdate_core.version_checks", BuiltinVersionChecks()),)

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
-from ..exceptions import CannotCheckOffline, CheckError, ConfigurationInvalid
+from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
+from ..protocols import require_online as _require_online
 from ..remote_values import MAX_LENGTH, shown_value, value_problem
 
 #: Longest version string accepted from a server (the one limit of :mod:`.remote_values`).
@@ -141,13 +142,10 @@ def commit_hash(target: str, value: object, what: str) -> str:
 def require_online(target: str, check: Mapping[str, Any], online: bool, what: str) -> None:
     """Raise CannotCheckOffline when the host is offline, unless the check says ``offline: true``.
 
-    ``offline: true`` marks a server reachable without the internet (a mirror or forge on the
-    local network), so the check still runs while the host is offline.
+    The rule itself is :func:`softwareupdate_core.protocols.require_online`, shared with the
+    rounds and the updaters; this is its form for a check module called directly.
     """
-    if not online and check.get("offline") is not True:
-        raise CannotCheckOffline(
-            f"{target}: {what} needs the network (offline: true if its server is local)"
-        )
+    _require_online(target, check, online, what)
 
 
 def web_url(value: object) -> Optional[str]:

@@ -29,13 +29,15 @@ from typing import Any, Optional
 
 import attrs
 
-from ..exceptions import CheckError, ScriptError
+from ..exceptions import CheckError, ConfigurationInvalid, ScriptError, UpdateError
 from ..util import run_command
 
 log = logging.getLogger(__name__)
 
 #: File in the data folder that keeps what each target interpreter supports.
 ENVIRONMENTS_FILE = "python_environments.json"
+#: Key of the per-Manager memo that holds the target environments.
+MEMO_KEY = "pypi_release.environments"
 #: Seconds the probe of a target interpreter may take (a cold start on a busy Pi is slow).
 PROBE_TIMEOUT = 60.0
 #: Most interpreters remembered in the data folder; the oldest answers go first.
@@ -309,3 +311,51 @@ def _key(python: str) -> tuple[str, int, int]:
             f"the python of pip_command, {python}, cannot be used: {exc.strerror or exc}"
         ) from None
     return (os.path.abspath(python), stat.st_mtime_ns, stat.st_size)
+
+
+def target_environment(
+    target: str, check: Mapping[str, Any], kwargs: Mapping[str, Any]
+) -> TargetEnvironment:
+    """The environment pip installs the package into: ``pip_command``'s, else this one."""
+    environments = _environments(kwargs)
+    configured = check.get("pip_command")
+    if configured is None or configured == "" or configured == []:
+        return environments.running()
+    from ..updaters.pip import python_for
+
+    try:
+        python = python_for(check)
+    except UpdateError as exc:
+        raise ConfigurationInvalid(str(exc), key=f"checks.{target}.pip_command") from None
+    return environments.for_python(python)
+
+
+def _environments(kwargs: Mapping[str, Any]) -> TargetEnvironments:
+    """The Manager's memo of environments, or a fresh one for a direct caller."""
+    folder = kwargs.get("data_folder")
+    path = Path(folder) / ENVIRONMENTS_FILE if folder else None
+    memo = kwargs.get("memo")
+    if memo is not None and callable(getattr(memo, "get_or_create", None)):
+        found = memo.get_or_create(MEMO_KEY, lambda: TargetEnvironments(path))
+        if isinstance(found, TargetEnvironments):
+            return found
+    return TargetEnvironments(path)
+
+
+def installed_in_target(target: str, check: Mapping[str, Any], **kwargs: Any) -> Optional[str]:
+    """``current``, else the version of ``package`` installed in the target environment now.
+
+    Read before the version cache is asked (the ``installed_version`` capability): part of
+    the cache key, so an upgrade made outside the library shows without ``--force``. None
+    when it cannot tell; the check itself reports what is wrong.
+    """
+    current = check.get("current")
+    if isinstance(current, str) and current.strip():
+        return current
+    package = check.get("package")
+    if not isinstance(package, str) or not package.strip():
+        return None
+    try:
+        return target_environment(target, check, kwargs).installed_version(package.strip())
+    except Exception:
+        return None

@@ -16,7 +16,7 @@ import attrs
 from .. import versions
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import ReleaseChannel, RemoteRef, VersionInformation, VersionRef
-from ._channels import commitish_value
+from ._channels import parse_channel
 from ._checkconfig import key_path, optional_text, remote_version
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,12 @@ def installed_version(target: str, check: Mapping[str, Any]) -> str:
 
 
 def channels_from(target: str, check: Mapping[str, Any]) -> tuple[ReleaseChannel, ...]:
-    """The channels of ``stable_branch`` and ``prerelease_branches``, stable first."""
+    """The channels of ``stable_branch`` and ``prerelease_branches``, stable first, validated
+    by the one channel parser (:func:`._channels.parse_channel`)."""
     found: list[ReleaseChannel] = []
     stable = check.get("stable_branch")
     if stable is not None:
-        found.append(_channel(target, "stable_branch", stable))
+        found.append(parse_channel(stable, target=target, key="stable_branch"))
     branches = check.get("prerelease_branches")
     if branches is not None:
         if not isinstance(branches, (list, tuple)):
@@ -147,31 +148,8 @@ def channels_from(target: str, check: Mapping[str, Any]) -> tuple[ReleaseChannel
                 "expected a list of channels", key=key_path(target, "prerelease_branches")
             )
         for n, entry in enumerate(branches):
-            found.append(_channel(target, f"prerelease_branches[{n}]", entry))
+            found.append(parse_channel(entry, target=target, key=f"prerelease_branches[{n}]"))
     return tuple(found)
-
-
-def _channel(target: str, key: str, value: object) -> ReleaseChannel:
-    if not isinstance(value, Mapping):
-        raise ConfigurationInvalid(
-            "expected a mapping with branch, name and commitish", key=key_path(target, key)
-        )
-    branch = optional_text(target, value, "branch")
-    if not branch:
-        raise ConfigurationInvalid("is mandatory", key=key_path(target, f"{key}.branch"))
-    name = optional_text(target, value, "name") or branch
-    raw = commitish_value(value)
-    if raw is None:
-        commitish: tuple[str, ...] = (branch,)
-    elif isinstance(raw, (list, tuple)) and all(isinstance(c, str) for c in raw):
-        commitish = tuple(raw) or (branch,)
-    elif isinstance(raw, str):
-        commitish = (raw,)
-    else:
-        raise ConfigurationInvalid(
-            "expected a list of strings", key=key_path(target, f"{key}.commitish")
-        )
-    return ReleaseChannel(branch=branch, name=name, commitish=commitish)
 
 
 def _flag(target: str, check: Mapping[str, Any], key: str) -> bool:

@@ -9,10 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from ..models import RemoteRef, VersionInformation, VersionRef
+from . import _capabilities
 from ._checkconfig import version_text
 
 DEFAULT_VERSION = "1.0.0"
+
+
+#: Needs no network and tracks nothing.
+CAPABILITIES = _capabilities.CONSTANT
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``always_current`` config."""
+
+    current_version: str
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``current_version`` (default 1.0.0)."""
+    return Config(version_text(target, check, "current_version", DEFAULT_VERSION))
 
 
 def get_latest(
@@ -23,7 +42,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Return ``current_version`` as local and remote version and say it is current."""
-    version = version_text(target, check, "current_version", DEFAULT_VERSION)
+    version = parse_config(target, check).current_version
     information = VersionInformation(
         local=VersionRef(name=version, value=version),
         remote=RemoteRef(name=version, value=version),

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..exceptions import ConfigurationInvalid
 from ..models import VersionInformation
+from . import _capabilities
 from ._checkconfig import (
     commit_hash,
     commit_information,
@@ -32,6 +35,40 @@ DEFAULT_API_URL = "https://api.bitbucket.org/2.0"
 DEFAULT_BRANCH = "master"
 
 
+#: ``current`` is the commit installed last: recorded after an update.
+CAPABILITIES = _capabilities.COMMIT
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``bitbucket_commit`` config."""
+
+    user: str
+    repo: str
+    branch: str
+    current: Optional[str]
+    api_url: str
+    #: The check's own ``api_user``/``api_password`` (else the global credentials apply).
+    auth: Optional[tuple[str, str]] = attrs.field(repr=False)
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``user``, ``repo`` (mandatory), ``branch``, ``current``, ``api_url``, API login."""
+    user = required_text(target, check, "user")
+    repo = required_text(target, check, "repo")
+    branch = text_or(target, check, "branch", DEFAULT_BRANCH)
+    for key, value in (("user", user), ("repo", repo), ("branch", branch)):
+        segment(target, key, value)
+    return Config(
+        user,
+        repo,
+        branch,
+        optional_text(target, check, "current"),
+        http_url(target, "api_url", text_or(target, check, "api_url", DEFAULT_API_URL)),
+        _auth(target, check, None),
+    )
+
+
 def get_latest(
     target: str,
     check: Mapping[str, Any],
@@ -40,12 +77,10 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the hash of the branch's newest commit."""
-    user = required_text(target, check, "user")
-    repo = required_text(target, check, "repo")
-    branch = text_or(target, check, "branch", DEFAULT_BRANCH)
-    current = optional_text(target, check, "current")
-    api_url = http_url(target, "api_url", text_or(target, check, "api_url", DEFAULT_API_URL))
-    auth = _auth(target, check, credentials)
+    config = parse_config(target, check)
+    user, repo, branch, current = config.user, config.repo, config.branch, config.current
+    api_url = config.api_url
+    auth = config.auth or _auth(target, check, credentials)
     require_online(target, check, online, "bitbucket_commit")
 
     url = "/".join(

@@ -20,9 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from ..exceptions import CheckError, ConfigurationInvalid, ScriptError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ..util import CommandResult, run_command, split_command
+from . import _capabilities
 from ._checkconfig import key_path, require_online, seconds
 
 DEFAULT_TIMEOUT = 60.0
@@ -30,6 +33,25 @@ DEFAULT_TIMEOUT = 60.0
 OFFLINE_NOTE = "checked while offline (offline: true)"
 #: Display name used when the command printed no line for a version.
 UNKNOWN = "unknown"
+
+
+#: Runs a local command that usually asks a server: offline only with ``offline: true``.
+CAPABILITIES = _capabilities.LOCAL_CODE
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``command_line`` config."""
+
+    args: tuple[str, ...] = attrs.field(repr=False)  # may hold a secret
+    timeout: float
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``command`` (mandatory: a string or a list of arguments) and ``timeout``."""
+    return Config(
+        tuple(_command(check, target)), seconds(target, check, "timeout", DEFAULT_TIMEOUT)
+    )
 
 
 def get_latest(
@@ -40,8 +62,8 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Run the configured command and read its exit status and last output lines."""
-    args = _command(check, target)
-    timeout = seconds(target, check, "timeout", DEFAULT_TIMEOUT)
+    config = parse_config(target, check)
+    args, timeout = list(config.args), config.timeout
     require_online(target, check, online, "command_line")
     result = _run(args, timeout, target)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..exceptions import CheckError
 from ..models import VersionInformation
+from . import _capabilities
 from ._checkconfig import (
     commit_hash,
     commit_information,
@@ -25,10 +28,36 @@ from ._checkconfig import (
     text_or,
     web_url,
 )
-from ._forgejo import forge_from
+from ._forgejo import Forge, forge_from
 
 DEFAULT_BRANCH = "master"
 WHAT = "a Forgejo branch object with a hexadecimal 'commit.id'"
+
+
+#: ``current`` is the commit installed last: recorded after an update.
+CAPABILITIES = _capabilities.COMMIT
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``forgejo_commit`` config; path parts are already quoted segments."""
+
+    forge: Forge
+    user: str
+    repo: str
+    branch: str
+    current: Optional[str]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``forge``, ``user``, ``repo`` (mandatory), ``branch`` and ``current``."""
+    return Config(
+        forge_from(target, check, None),
+        segment(target, "user", required_text(target, check, "user")),
+        segment(target, "repo", required_text(target, check, "repo")),
+        segment(target, "branch", text_or(target, check, "branch", DEFAULT_BRANCH)),
+        optional_text(target, check, "current"),
+    )
 
 
 def get_latest(
@@ -39,11 +68,9 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the id of the branch's newest commit."""
+    config = parse_config(target, check)
     forge = forge_from(target, check, credentials)
-    user = segment(target, "user", required_text(target, check, "user"))
-    repo = segment(target, "repo", required_text(target, check, "repo"))
-    branch = segment(target, "branch", text_or(target, check, "branch", DEFAULT_BRANCH))
-    current = optional_text(target, check, "current")
+    user, repo, branch, current = config.user, config.repo, config.branch, config.current
     require_online(target, check, online, "the commit check")
 
     url = f"{forge.api_url}/repos/{user}/{repo}/branches/{branch}"

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..exceptions import CheckError
 from ..models import VersionInformation
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import (
     positive_int,
     require_online,
@@ -24,12 +26,40 @@ from ._checkconfig import (
     segment,
     web_url,
 )
-from ._forgejo import fetch_pages, forge_from, text_field
+from ._forgejo import Forge, fetch_pages, forge_from, text_field
 
 DEFAULT_MAX_PAGES = 10
 #: Releases asked for per page (Forgejo's default maximum).
 PAGE_SIZE = 50
 WHAT = "a JSON list of Forgejo release objects"
+
+
+#: Chooses among releases with channels; pages through the list (global ``max_pages``).
+CAPABILITIES = _capabilities.FORGEJO_RELEASE
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``forgejo_release`` config; path parts are already quoted segments."""
+
+    forge: Forge
+    user: str
+    repo: str
+    max_pages: int
+    selection: _release.ReleaseSelection
+    current: str
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``forge``, ``user``, ``repo``, ``current`` (mandatory), pages and channels."""
+    return Config(
+        forge_from(target, check, None),
+        segment(target, "user", required_text(target, check, "user")),
+        segment(target, "repo", required_text(target, check, "repo")),
+        positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES),
+        _release.selection_from(target, check),
+        _release.installed_version(target, check),
+    )
 
 
 def get_latest(
@@ -40,12 +70,10 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest release the check's channel settings accept."""
+    config = parse_config(target, check)
     forge = forge_from(target, check, credentials)
-    user = segment(target, "user", required_text(target, check, "user"))
-    repo = segment(target, "repo", required_text(target, check, "repo"))
-    max_pages = positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES)
-    selection = _release.selection_from(target, check)
-    current = _release.installed_version(target, check)
+    user, repo, max_pages = config.user, config.repo, config.max_pages
+    selection, current = config.selection, config.current
     require_online(target, check, online, str(check.get("type") or "forgejo_release"))
 
     items = fetch_pages(

@@ -36,6 +36,7 @@ import attrs
 
 from ..exceptions import CheckError, ConfigurationInvalid, NetworkError
 from ..models import RemoteRef, VersionInformation, VersionRef
+from . import _capabilities
 from ._checkconfig import key_path, seconds
 
 DEFAULT_TIMEOUT = 60.0
@@ -51,6 +52,31 @@ class _Upstream:
     label: str  # e.g. origin/main
 
 
+#: Works offline (compares with the last fetch); ``current`` is recorded after an update.
+CAPABILITIES = _capabilities.GIT_COMMIT
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``git_commit`` config."""
+
+    checkout_folder: Path
+    timeout: float
+    branch: Optional[str]
+    remote: Optional[str]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``checkout_folder`` (mandatory, an existing folder), ``timeout``, ``branch``,
+    ``remote``."""
+    return Config(
+        _checkout_folder(check, target),
+        seconds(target, check, "timeout", DEFAULT_TIMEOUT),
+        _name_setting(check, "branch", target),
+        _name_setting(check, "remote", target),
+    )
+
+
 def get_latest(
     target: str,
     check: Mapping[str, Any],
@@ -59,9 +85,8 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``HEAD`` of ``checkout_folder`` with its upstream branch."""
-    git = _Git(
-        _checkout_folder(check, target), seconds(target, check, "timeout", DEFAULT_TIMEOUT), target
-    )
+    config = parse_config(target, check)
+    git = _Git(config.checkout_folder, config.timeout, target)
     git.require_work_tree()
     local = git.commit("HEAD", what="HEAD")
     upstream = _upstream(git, check, target)

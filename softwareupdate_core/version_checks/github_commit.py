@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..models import VersionInformation
+from . import _capabilities
 from ._checkconfig import (
     commit_hash,
     commit_information,
@@ -23,9 +26,29 @@ from ._checkconfig import (
     text_or,
     web_url,
 )
-from ._github import repo_from
+from ._github import GitHubRepo, repo_from, token_from
 
 DEFAULT_BRANCH = "master"
+
+
+#: ``current`` is the commit installed last: recorded after an update.
+CAPABILITIES = _capabilities.COMMIT
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``github_commit`` config (the token comes with the round's credentials)."""
+
+    repo: GitHubRepo
+    branch: str
+    current: Optional[str]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``user``, ``repo`` (mandatory), ``branch``, ``current``, ``api_url``, ``web_url``."""
+    branch = text_or(target, check, "branch", DEFAULT_BRANCH)
+    segment(target, "branch", branch)
+    return Config(repo_from(target, check, None), branch, optional_text(target, check, "current"))
 
 
 def get_latest(
@@ -36,9 +59,10 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the hash of the branch's newest commit."""
-    repo = repo_from(target, check, credentials)
-    branch = text_or(target, check, "branch", DEFAULT_BRANCH)
-    current = optional_text(target, check, "current")
+    token = token_from(credentials)  # a malformed token is named before the config
+    config = parse_config(target, check)
+    repo = attrs.evolve(config.repo, token=token)
+    branch, current = config.branch, config.current
     url = f"{repo.api_base}/commits/{segment(target, 'branch', branch)}"
     require_online(target, check, online, "github_commit")
 

@@ -29,15 +29,37 @@ from .. import http as _http
 from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import require_online, web_url
-from ._github import DEFAULT_API_URL, GitHubRepo, repo_from
+from ._github import DEFAULT_API_URL, GitHubRepo, repo_from, token_from
 
 log = logging.getLogger(__name__)
 
 #: The note on answers read from the Atom feed instead of the API.
 FEED_NOTE = "from releases feed"
 PER_PAGE = 100
+
+
+#: Chooses among releases with channels; pages through the list (global ``max_pages``).
+CAPABILITIES = _capabilities.GITHUB_RELEASE
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``github_release`` config (the token comes with the round's credentials)."""
+
+    repo: GitHubRepo
+    selection: _release.ReleaseSelection
+    current: str
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``user``, ``repo``, ``current`` (mandatory), endpoints, pages and channels."""
+    return Config(
+        repo_from(target, check, None),
+        _release.selection_from(target, check),
+        _release.installed_version(target, check),
+    )
 
 
 def get_latest(
@@ -48,9 +70,10 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest release the configured channel accepts."""
-    repo = repo_from(target, check, credentials)
-    selection = _release.selection_from(target, check)
-    current = _release.installed_version(target, check)
+    token = token_from(credentials)  # a malformed token is named before the config
+    config = parse_config(target, check)
+    repo = attrs.evolve(config.repo, token=token)
+    selection, current = config.selection, config.current
     require_online(target, check, online, "github_release")
     http = _http.client_from(kwargs)
     try:

@@ -22,7 +22,7 @@ from .. import http as _http
 from .. import versions
 from ..exceptions import CheckError
 from ..models import VersionInformation
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import (
     http_url,
     positive_int,
@@ -40,6 +40,33 @@ PAGE_SIZE = 100
 WHAT = "a JSON list of GitLab release objects"
 
 
+#: Pages through the release list (global ``max_pages``); no channels (no target branch).
+CAPABILITIES = _capabilities.GITLAB_RELEASE
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``gitlab_release`` config."""
+
+    project: str
+    api_url: str
+    max_pages: int
+    selection: _release.ReleaseSelection
+    current: str
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``project``, ``current`` (mandatory), ``api_url``, ``max_pages``, comparison."""
+    return Config(
+        segment(target, "project", required_text(target, check, "project").strip("/")),
+        http_url(target, "api_url", text_or(target, check, "api_url", DEFAULT_API_URL)),
+        positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES),
+        # no channels: GitLab releases have no target branch to match a channel against
+        attrs.evolve(_release.selection_from(target, check), commitish=None),
+        _release.installed_version(target, check),
+    )
+
+
 def get_latest(
     target: str,
     check: Mapping[str, Any],
@@ -48,12 +75,9 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest published release of the project."""
-    project = segment(target, "project", required_text(target, check, "project").strip("/"))
-    api_url = http_url(target, "api_url", text_or(target, check, "api_url", DEFAULT_API_URL))
-    max_pages = positive_int(target, check, "max_pages", DEFAULT_MAX_PAGES)
-    # no channels: GitLab releases have no target branch to match a channel against
-    selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    current = _release.installed_version(target, check)
+    config = parse_config(target, check)
+    project, api_url, max_pages = config.project, config.api_url, config.max_pages
+    selection, current = config.selection, config.current
     require_online(target, check, online, "gitlab_release")
 
     headers = {"Accept": "application/json"}

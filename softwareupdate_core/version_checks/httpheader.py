@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
+from . import _capabilities
 from ._checkconfig import (
     http_url,
     key_path,
@@ -28,14 +31,24 @@ from ._checkconfig import (
 ALLOWED_METHODS = ("HEAD", "GET")
 
 
-def get_latest(
-    target: str,
-    check: Mapping[str, Any],
-    online: bool = True,
-    credentials: Optional[Mapping[str, Any]] = None,
-    **kwargs: Any,
-) -> tuple[VersionInformation, bool]:
-    """Compare ``current`` with the header's value in a fresh answer of the URL."""
+#: Without ``current`` the first answer counts as installed (learned, then tracked).
+CAPABILITIES = _capabilities.LEARNING
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``httpheader`` config."""
+
+    url_key: str
+    url: str
+    name: str
+    method: str
+    prefix: str
+    current: Optional[str]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``header_url`` (or ``url``), ``header_name`` (mandatory), method, prefix."""
     url_key = "header_url" if check.get("header_url") else "url"
     url = http_url(target, url_key, required_text(target, check, url_key))
     name = required_text(target, check, "header_name").strip()
@@ -45,9 +58,21 @@ def get_latest(
             f"expected one of {', '.join(ALLOWED_METHODS)}", key=key_path(target, "header_method")
         )
     prefix = optional_text(target, check, "header_prefix")
-    if prefix is None:
-        prefix = name
     current = optional_text(target, check, "current")
+    return Config(url_key, url, name, method, name if prefix is None else prefix, current)
+
+
+def get_latest(
+    target: str,
+    check: Mapping[str, Any],
+    online: bool = True,
+    credentials: Optional[Mapping[str, Any]] = None,
+    **kwargs: Any,
+) -> tuple[VersionInformation, bool]:
+    """Compare ``current`` with the header's value in a fresh answer of the URL."""
+    config = parse_config(target, check)
+    url_key, url, name, method = config.url_key, config.url, config.name, config.method
+    prefix, current = config.prefix, config.current
     require_online(target, check, online, "httpheader")
 
     response = _http.client_from(kwargs).request(method, url, conditional=False)

@@ -11,11 +11,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+import attrs
+
 from .. import http as _http
 from ..models import RemoteRef, VersionInformation, VersionRef
+from . import _capabilities
 from ._checkconfig import http_url, optional_text, remote_version, require_online, required_text
 
 EXPECTED = 'a JSON object with a string "version", e.g. {"version": "1.2.3"}'
+
+
+#: Without ``current`` the first answer counts as installed (learned, then tracked).
+CAPABILITIES = _capabilities.LEARNING
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``jsondata`` config."""
+
+    url: str
+    current: Optional[str]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``jsondata`` (mandatory http(s) URL) and ``current``."""
+    return Config(
+        http_url(target, "jsondata", required_text(target, check, "jsondata")),
+        optional_text(target, check, "current"),
+    )
 
 
 def get_latest(
@@ -26,8 +49,8 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the ``version`` of the JSON document."""
-    url = http_url(target, "jsondata", required_text(target, check, "jsondata"))
-    current = optional_text(target, check, "current")
+    config = parse_config(target, check)
+    url, current = config.url, config.current
     require_online(target, check, online, "jsondata")
 
     data = _http.client_from(kwargs).get(url).json_object(EXPECTED)

@@ -29,7 +29,6 @@ import importlib.metadata
 import logging
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Optional
 
 import attrs
@@ -38,12 +37,12 @@ from packaging.version import Version
 
 from .. import http as _http
 from .. import versions as _versions
-from ..exceptions import CheckError, ConfigurationInvalid, UpdateError
+from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
-from . import _release
+from . import _capabilities, _release
 from ._checkconfig import http_url, key_path, optional_text, require_online, required_text
 from ._pypi_collect import ACCEPT, JSON_TYPE, fetch_project
-from ._pypi_environment import ENVIRONMENTS_FILE, TargetEnvironment, TargetEnvironments
+from ._pypi_environment import MEMO_KEY, TargetEnvironment, target_environment
 from ._pypi_evaluate import Evaluation, evaluate
 
 log = logging.getLogger(__name__)
@@ -52,6 +51,7 @@ __all__ = [
     "ACCEPT",
     "DEFAULT_INDEX_URL",
     "JSON_TYPE",
+    "MEMO_KEY",
     "NOT_INSTALLED",
     "NO_INSTALLABLE_RELEASE",
     "NO_STABLE_RELEASE",
@@ -67,10 +67,46 @@ NOT_INSTALLED = "not installed"
 NO_STABLE_RELEASE = "no stable release"
 #: The remote version's name when no file of the project installs in the target environment.
 NO_INSTALLABLE_RELEASE = "no installable release"
-#: Key of the per-Manager memo that holds the target environments.
-MEMO_KEY = "pypi_release.environments"
 #: PEP 508 project names.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``pypi_release`` config."""
+
+    package: str
+    index_url: str
+    selection: _release.ReleaseSelection
+    current: Optional[str]
+    unpublished_ok: bool
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``package`` (mandatory, a project name), ``index_url``, ``current``, comparison,
+    ``unpublished_ok``; ``pip_command``, when set, must name a Python environment."""
+    package = required_text(target, check, "package").strip()
+    if not _NAME.match(package):
+        raise ConfigurationInvalid("expected a package name", key=key_path(target, "package"))
+    configured = optional_text(target, check, "index_url")
+    index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
+    unpublished_ok = check.get("unpublished_ok", False)
+    if not isinstance(unpublished_ok, bool):
+        raise ConfigurationInvalid("expected a boolean", key=key_path(target, "unpublished_ok"))
+    return Config(
+        package,
+        index_url,
+        # an index has no channels: only prerelease and the comparison keys apply
+        attrs.evolve(_release.selection_from(target, check), commitish=None),
+        optional_text(target, check, "current"),
+        unpublished_ok,
+    )
+
+
+#: Needs the index; reads the global ``index_url``; an unknown installed version means
+#: "not installed"; the installed version is part of the cache key. Declared in
+#: :mod:`._capabilities` so a round answered from the cache reads it without this import.
+CAPABILITIES = _capabilities.PYPI_RELEASE
 
 
 def get_latest(
@@ -85,14 +121,9 @@ def get_latest(
     Keywords a round passes: ``http`` (the HttpClient), ``memo`` (the Manager's memo, where
     target environments are kept) and ``data_folder`` (where they are remembered).
     """
-    package = required_text(target, check, "package").strip()
-    if not _NAME.match(package):
-        raise ConfigurationInvalid("expected a package name", key=key_path(target, "package"))
-    configured = optional_text(target, check, "index_url")
-    index_url = http_url(target, "index_url", configured or DEFAULT_INDEX_URL)
-    # an index has no channels: only prerelease and the comparison keys apply
-    selection = attrs.evolve(_release.selection_from(target, check), commitish=None)
-    configured_current = optional_text(target, check, "current")
+    config = parse_config(target, check)
+    package, index_url, selection = config.package, config.index_url, config.selection
+    configured_current = config.current
     require_online(target, check, online, "pypi_release")
     environment = target_environment(target, check, kwargs)
     current = configured_current or environment.installed_version(package)
@@ -100,40 +131,11 @@ def get_latest(
     project = canonicalize_name(package)
     page = fetch_project(_http.client_from(kwargs), index_url, project)
     if page is None:
-        if check.get("unpublished_ok") is True:
+        if config.unpublished_ok:
             return _unpublished(package, current, index_url), True
         raise CheckError(f"{package} is not on {index_url}")
     found = evaluate(page.files, project, environment)
     return _information(package, current, found, selection, environment, index_url)
-
-
-def target_environment(
-    target: str, check: Mapping[str, Any], kwargs: Mapping[str, Any]
-) -> TargetEnvironment:
-    """The environment pip installs the package into: ``pip_command``'s, else this one."""
-    environments = _environments(kwargs)
-    configured = check.get("pip_command")
-    if configured is None or configured == "" or configured == []:
-        return environments.running()
-    from ..updaters.pip import python_for
-
-    try:
-        python = python_for(check)
-    except UpdateError as exc:
-        raise ConfigurationInvalid(str(exc), key=key_path(target, "pip_command")) from None
-    return environments.for_python(python)
-
-
-def _environments(kwargs: Mapping[str, Any]) -> TargetEnvironments:
-    """The Manager's memo of environments, or a fresh one for a direct caller."""
-    folder = kwargs.get("data_folder")
-    path = Path(folder) / ENVIRONMENTS_FILE if folder else None
-    memo = kwargs.get("memo")
-    if memo is not None and callable(getattr(memo, "get_or_create", None)):
-        found = memo.get_or_create(MEMO_KEY, lambda: TargetEnvironments(path))
-        if isinstance(found, TargetEnvironments):
-            return found
-    return TargetEnvironments(path)
 
 
 def installed_version(package: str) -> Optional[str]:

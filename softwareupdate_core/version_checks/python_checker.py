@@ -17,10 +17,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+import attrs
+
 from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
 from ..util import PluginCall
+from . import _capabilities
 from ._checkconfig import key_path, require_online
+
+#: Calls plugin code that usually asks a server: offline only with ``offline: true``.
+CAPABILITIES = _capabilities.LOCAL_CODE
+
+
+@attrs.frozen
+class Config:
+    """The parsed ``python_checker`` config: the function to call."""
+
+    function: Callable[..., Any]
+
+
+def parse_config(target: str, check: Mapping[str, Any]) -> Config:
+    """Read ``python_checker`` (mandatory: a callable or an object with ``get_latest``)."""
+    return Config(_checker(check, target))
 
 
 def get_latest(
@@ -36,7 +54,7 @@ def get_latest(
     the reference) unless the check sets ``offline: true``; then it is called with
     ``online=False``.
     """
-    func = _checker(check, target)
+    func = parse_config(target, check).function
     require_online(target, check, online, "python_checker")
     call = PluginCall.of(func)
     offered = {"online": online, "credentials": credentials, **kwargs}
