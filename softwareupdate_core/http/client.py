@@ -90,6 +90,11 @@ class RequestStats:
     refused_rate_limited: int = 0
     #: Answers another host of the farm fetched, read from the shared cache (no request sent).
     shared_answers: int = 0
+    #: Batched GraphQL requests, the points they cost, and the points left after the last
+    #: (GitHub's GraphQL budget is apart from the REST quota).
+    graphql_requests: int = 0
+    graphql_points: int = 0
+    graphql_remaining: Optional[int] = None
 
 
 def _default_transport(client: HttpClient) -> Transport:
@@ -151,6 +156,15 @@ class HttpClient:
                     self._shared_failed = True
                     log.warning("shared cache not used: %s", exc)
             return self._shared
+
+    def note_graphql(self, requests: int, cost: int, points: Any = None) -> None:
+        """Count batched GraphQL requests and their points (``points.remaining`` if known)."""
+        with self._lock:
+            self.stats.graphql_requests += requests
+            self.stats.graphql_points += cost
+            remaining = getattr(points, "remaining", None)
+            if isinstance(remaining, int):
+                self.stats.graphql_remaining = remaining
 
     @contextlib.contextmanager
     def forced(self, since: float) -> Iterator[None]:
@@ -215,6 +229,25 @@ class HttpClient:
             credentials_base=credentials_base,
         )
 
+    def post_json(
+        self, url: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> tuple[int, Any]:
+        """POST ``payload`` as JSON; the status and the decoded answer (None when not JSON).
+
+        Every status comes back (the caller reads API errors from the answer); a rate-limited
+        answer or a network failure raises as for any request.
+        """
+        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        sent = {**dict(headers), "Content-Type": "application/json"}
+        response = self.request(
+            "POST", url, headers=sent, body=body, ok_statuses=tuple(range(300, 600))
+        )
+        try:
+            data = json.loads(response.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            data = None
+        return response.status, data
+
     def request(
         self,
         method: str,
@@ -225,8 +258,12 @@ class HttpClient:
         auth: Optional[tuple[str, str]] = None,
         ok_statuses: tuple[int, ...] = (),
         credentials_base: Optional[str] = None,
+        body: Optional[bytes] = None,
     ) -> HttpResponse:
         """Send one request and return its answer, or raise NetworkError/ApiCheckError/….
+
+        ``body`` is sent as the request body (e.g. a POST's JSON); such requests are never
+        deduplicated or shared.
 
         ``ok_statuses`` lists non-2xx statuses the caller handles itself (e.g. 404).
         Redirects are followed; ``Authorization``/``PRIVATE-TOKEN`` headers and ``auth`` go
@@ -239,7 +276,7 @@ class HttpClient:
         merged = {"User-Agent": self.user_agent, **dict(headers or {})}
         auth_tag = "" if auth is None else f"{auth[0]}:{hash(auth[1])}"
         key = RequestKey(method, url, (*tuple(sorted(merged.items())), ("auth", auth_tag)))
-        pending, owner = self._claim(key)
+        pending, owner = self._claim(key, body)
         if not owner:
             pending.done.wait()
             with self._lock:
@@ -250,7 +287,7 @@ class HttpClient:
             return pending.response
         try:
             response = self._send(
-                method, url, merged, conditional, auth, ok_statuses, credentials_base
+                method, url, merged, conditional, auth, ok_statuses, credentials_base, body
             )
         except BaseException as exc:
             pending.error = exc
@@ -261,9 +298,9 @@ class HttpClient:
         finally:
             pending.done.set()
 
-    def _claim(self, key: RequestKey) -> tuple[_Pending, bool]:
+    def _claim(self, key: RequestKey, body: Optional[bytes] = None) -> tuple[_Pending, bool]:
         with self._lock:
-            if self._round_depth and key.method in ("GET", "HEAD"):
+            if self._round_depth and key.method in ("GET", "HEAD") and body is None:
                 existing = self._round.get(key)
                 if existing is not None:
                     return existing, False
@@ -300,6 +337,7 @@ class HttpClient:
         auth: Optional[tuple[str, str]],
         ok_statuses: tuple[int, ...],
         credentials_base: Optional[str] = None,
+        body: Optional[bytes] = None,
     ) -> HttpResponse:
         host = host_of(url)
         secrets = _credential_secrets(headers, auth)
@@ -307,7 +345,7 @@ class HttpClient:
         self._check_not_exhausted(bucket)
         upstream = functools.partial(
             self._upstream, method, url, headers, conditional, auth, ok_statuses,
-            credentials_base, bucket,
+            credentials_base, bucket, body=body,
         )  # fmt: skip
         shared = self.shared_cache
         if shared is None:
@@ -315,7 +353,7 @@ class HttpClient:
         from ..store.shared_cache import AnswerKey, credential_scope
 
         farm = _Farm(shared, credential_scope(*secrets))
-        if not (conditional and method == "GET"):
+        if not (conditional and method == "GET" and body is None):
             return upstream(farm, None)
         return self._send_shared(farm, AnswerKey.for_url(url, farm.scope), url, upstream)
 
@@ -379,6 +417,8 @@ class HttpClient:
         bucket: tuple[str, str],
         farm: Optional[_Farm],
         fallback: Optional[StoredAnswer],
+        *,
+        body: Optional[bytes] = None,
     ) -> HttpResponse:
         """Send the request upstream (conditionally with stored validators) and read it."""
         host = bucket[0]
@@ -394,9 +434,10 @@ class HttpClient:
             if stored.last_modified:
                 headers["If-Modified-Since"] = stored.last_modified
         with self._semaphore(host):
-            status, resp_headers, body = self._transfer(
-                method, url, headers, auth, credentials_base
+            status, resp_headers, answer_body = self._transfer(
+                method, url, headers, auth, credentials_base, body
             )
+        body = answer_body
         now = self.clock()
         rate = RateLimit.from_headers(resp_headers, now)
         if farm is not None and rate.remaining is not None and rate.reset is not None:
@@ -469,6 +510,7 @@ class HttpClient:
         headers: dict[str, str],
         auth: Optional[tuple[str, str]],
         credentials_base: Optional[str] = None,
+        body: Optional[bytes] = None,
     ) -> tuple[int, Headers, bytes]:
         """Send, follow redirects and read the whole body within one deadline.
 
@@ -481,7 +523,7 @@ class HttpClient:
             self.stats.sent += 1
         deadline = time.monotonic() + connect + read
         try:
-            answer = self._follow(method, url, headers, auth, deadline, credentials_base)
+            answer = self._follow(method, url, headers, auth, deadline, credentials_base, body)
         except DeadlineExceeded as exc:
             raise NetworkError(
                 f"{safe_url(url)}: no complete answer within {connect + read:g} seconds "
@@ -498,6 +540,7 @@ class HttpClient:
         auth: Optional[tuple[str, str]],
         deadline: float,
         credentials_base: Optional[str],
+        body: Optional[bytes] = None,
     ) -> RawAnswer:
         """Send ``url`` and follow its redirects; credentials stay within their base."""
         base = credentials_base or host_of(url)
@@ -505,8 +548,15 @@ class HttpClient:
             sent = headers
             if auth is not None:
                 sent = {**headers, "Authorization": basic_auth(*auth)}
+            extra = {} if body is None else {"body": body}  # a transport may predate bodies
             answer = self.transport.send(
-                method, url, sent, timeout=self.timeout, deadline=deadline, max_body=MAX_BODY
+                method,
+                url,
+                sent,
+                timeout=self.timeout,
+                deadline=deadline,
+                max_body=MAX_BODY,
+                **extra,
             )
             location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
             if not location:
@@ -518,7 +568,7 @@ class HttpClient:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 auth = None
             if answer.status == 303 and method != "HEAD":
-                method = "GET"
+                method, body = "GET", None
             url = following
         raise NetworkError(f"{safe_url(url)}: more than {MAX_REDIRECTS} redirects")
 

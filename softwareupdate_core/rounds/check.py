@@ -189,6 +189,13 @@ class CheckRunner:
         if pending:
             workers = max(1, min(ctx.settings.max_workers, len(pending)))
             with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
+                for name, answer in self._batched(pending, online).items():
+                    del pending[name]
+                    answers[name] = answer
+                    done += 1
+                    ctx.emit(
+                        events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)}
+                    )
                 futures = {
                     pool.submit(self._check_one, name, check, digest, online): name
                     for name, (check, digest) in pending.items()
@@ -248,17 +255,89 @@ class CheckRunner:
             return f"cannot tell whether updates are possible: {exc}"
 
     # -- one target ---------------------------------------------------------------------
+    def _batched(
+        self, pending: dict[str, tuple[dict[str, Any], str]], online: bool
+    ) -> dict[str, Answer]:
+        """Targets answered by their check type's ``batch`` capability, many at once.
+
+        Targets a batch leaves out (or all of them, when it fails) stay for the one-by-one
+        checks; the round never asks which type a target is, only what it can do.
+        """
+        ctx = self._ctx
+        by_type: dict[str, dict[str, dict[str, Any]]] = {}
+        for name, (check, _digest) in pending.items():
+            if ctx.registry.check_capabilities(str(check["type"])).batch is not None:
+                by_type.setdefault(str(check["type"]), {})[name] = check
+        answers: dict[str, Answer] = {}
+        for type_name, checks in by_type.items():
+            batch = ctx.registry.check_capabilities(type_name).batch
+            assert batch is not None
+            usable: dict[str, dict[str, Any]] = {}
+            checker = ctx.registry.version_check(type_name)
+            for name, check in checks.items():
+                try:
+                    parse_with(checker, name, check)
+                except Exception:
+                    continue  # the one-by-one check reports the configuration problem
+                usable[name] = dict(check)
+            if not usable:
+                continue
+            try:
+                results = batch(
+                    usable,
+                    credentials=ctx.settings.credentials_for_checks(),
+                    http=ctx.http,
+                    memo=self._memo,
+                    data_folder=ctx.data_folder,
+                    online=online,
+                )
+            except Exception:
+                log.exception("the batched check of %d targets failed", len(usable))
+                continue
+            for name, result in dict(results).items():
+                if name not in usable:
+                    continue
+                digest = pending[name][1]
+                if isinstance(result, Exception):
+                    answers[name] = self._failed(name, digest, result)
+                    continue
+                try:
+                    raw, is_current = result
+                    info = VersionInformation.coerce(raw)
+                except Exception as exc:
+                    answers[name] = self._failed(name, digest, exc)
+                    continue
+                check = pending[name][0]
+                answers[name] = self._record(name, check, digest, online, info, bool(is_current))
+        return answers
+
+    def _failed(self, name: str, digest: str, exc: BaseException) -> Answer:
+        """The answer of a failed check: logged, with an earlier good answer if fresh enough."""
+        if isinstance(exc, SoftwareUpdateError):
+            message = str(exc)
+            log.info("check of %s failed: %s", name, message)
+        else:  # a third-party checker's bug must not fail the round
+            log.error("check of %s failed", name, exc_info=exc)
+            message = f"{type(exc).__name__}: {exc}"
+        return self._fallback(name, digest, error_code(exc), message)
+
     def _check_one(self, name: str, check: dict[str, Any], digest: str, online: bool) -> Answer:
         try:
             info, is_current = self._call_checker(name, check, online)
         except Exception as exc:
-            if isinstance(exc, SoftwareUpdateError):
-                message = str(exc)
-                log.info("check of %s failed: %s", name, message)
-            else:  # a third-party checker's bug must not fail the round
-                log.exception("check of %s failed", name)
-                message = f"{type(exc).__name__}: {exc}"
-            return self._fallback(name, digest, error_code(exc), message)
+            return self._failed(name, digest, exc)
+        return self._record(name, check, digest, online, info, is_current)
+
+    def _record(
+        self,
+        name: str,
+        check: dict[str, Any],
+        digest: str,
+        online: bool,
+        info: VersionInformation,
+        is_current: bool,
+    ) -> Answer:
+        """Store a check's answer in the version cache (learning ``current`` where it may)."""
         if (
             self._ctx.registry.check_capabilities(str(check["type"])).tracks_current == "learn"
             and not check.get("current")
