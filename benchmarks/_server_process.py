@@ -5,7 +5,8 @@ for the GIL and inflate every wall time. Here it runs as a child process (``pyth
 _server_process.py --repos N ...``) that prints its URL as the first line of stdout and then
 answers one-line commands on stdin with one JSON line on stdout:
 
-* ``stats`` -> ``{"requests", "connections", "max_in_flight", "charged", "not_modified"}``;
+* ``stats`` -> ``{"requests", "connections", "max_in_flight", "charged", "not_modified",
+  "graphql", "graphql_points"}`` (GraphQL requests, and the points spent since the start);
 * ``reset`` -> zeroes those counters, answers ``{"ok": true}``;
 * ``quit`` (or the end of stdin, e.g. when the benchmark dies) stops the server.
 
@@ -57,7 +58,12 @@ def _serve(args: argparse.Namespace) -> None:
                         "max_in_flight": server.max_in_flight,
                     }
                 with gh._lock:
-                    answer.update(charged=gh.charged, not_modified=gh.not_modified)
+                    answer.update(
+                        charged=gh.charged,
+                        not_modified=gh.not_modified,
+                        graphql=gh.graphql_requests,
+                        graphql_points=gh.graphql_points.limit - gh.graphql_points.remaining,
+                    )
             elif command == "reset":
                 server.reset_counts()
                 gh.reset_counts()

@@ -47,8 +47,10 @@ TOKEN = "bench-token"
 HOSTS = (1, 5, 20)
 
 
-def settings(api_url: str, redis_url: Optional[str], token: Optional[str]) -> dict[str, Any]:
-    """One host's ``softwareupdate`` section: 30 github_release checks ``bench/repo{i}``."""
+def settings(
+    api_url: str, redis_url: Optional[str], token: Optional[str], targets: int = TARGETS
+) -> dict[str, Any]:
+    """One host's ``softwareupdate`` section: github_release checks ``bench/repo{i}``."""
     section: dict[str, Any] = {
         "checks": {
             f"target{i}": {
@@ -58,7 +60,7 @@ def settings(api_url: str, redis_url: Optional[str], token: Optional[str]) -> di
                 "current": "1.0.0",
                 "api_url": api_url,
             }
-            for i in range(TARGETS)
+            for i in range(targets)
         },
         "check_overlay_url": None,
     }
@@ -120,6 +122,8 @@ def farm_round(hosts: list[Host], server: ServerProcess, command: str) -> dict[s
     wrong = sum(1 for a in answers for v in a["remotes"].values() if v != "1.1.0")
     return {
         "requests": stats["requests"],
+        "graphql": stats["graphql"],
+        "points": stats["graphql_points"],
         "charged": stats["charged"],
         "wall": wall,
         "failed": failed,
@@ -151,6 +155,23 @@ def measure(n: int, shared: bool, token: Optional[str], folder: Path) -> dict[st
     return {"cold": cold, "forced": forced}
 
 
+def batched(token: Optional[str], folder: Path, targets: int = 100) -> dict[str, Any]:
+    """A cold round of ``targets`` GitHub targets on one host (GraphQL batches with a token)."""
+    with ServerProcess(
+        targets, latency=LATENCY, connect_latency=CONNECT_LATENCY, token=TOKEN
+    ) as server:
+        points_before = server.stats()["graphql_points"]
+        host = Host(settings(server.url, None, token, targets), folder / "host")
+        try:
+            if host.read() != "ready":
+                raise RuntimeError("the host did not start")
+            result = farm_round([host], server, "check")
+        finally:
+            host.stop()
+    result["points"] -= points_before
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
@@ -163,6 +184,11 @@ def main() -> None:
                     result = measure(n, shared, token, Path(tmp))
                 rows.append((n, shared, token, result))
                 print(n, shared, bool(token), json.dumps(result), flush=True)
+    one_host = []
+    for token in (None, TOKEN):
+        with tempfile.TemporaryDirectory() as tmp:
+            one_host.append((token, batched(token, Path(tmp))))
+        print("batched", bool(token), json.dumps(one_host[-1][1]), flush=True)
     lines = [
         "## Farm",
         "",
@@ -187,6 +213,22 @@ def main() -> None:
             f"| {n} | {'yes' if shared else 'no'} | {'yes' if token else 'no'} | "
             f"{cold['requests']} | {cold['charged']} | {cold['wall']:.2f} s | "
             f"{forced['requests']} | {forced['charged']} | {forced['wall']:.2f} s | {bad} |"
+        )
+    lines += [
+        "",
+        "Batched GitHub checks: one host, a cold round of 100 github_release targets "
+        "(no release channels). With a token they go 50 repositories to a GraphQL request; "
+        "GraphQL points come from a budget apart from REST's quota.",
+        "",
+        "| token | requests | of them GraphQL | REST units charged | GraphQL points | wall | "
+        "failed/wrong |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for token, result in one_host:
+        lines.append(
+            f"| {'yes' if token else 'no'} | {result['requests']} | {result['graphql']} | "
+            f"{result['charged']} | {result['points']} | {result['wall']:.2f} s | "
+            f"{result['failed'] + result['wrong']} |"
         )
     lines += [
         "",

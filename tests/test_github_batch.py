@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 
-from softwareupdate_core import Manager
+from softwareupdate_core import Manager, hookimpl
+from softwareupdate_core.exceptions import CheckError
+from softwareupdate_core.models import RemoteRef, VersionInformation, VersionRef
+from softwareupdate_core.protocols import CheckCapabilities
 from tests.fakes.github import FakeGitHub, FakeRelease, mount_github
 from tests.httpserver import FakeServer
 
@@ -195,3 +198,56 @@ def test_only_prereleases_in_the_first_ten_goes_to_rest(
     assert github.graphql_requests == 1
     assert len(server.hits("/repos/farm/busy/releases")) == 1
     assert remote(report, "busy") == "1.5.0"
+
+
+class _Batching:
+    """A third-party check type whose ``batch`` answers even targets and fails target 2."""
+
+    def __init__(self) -> None:
+        self.single: list[str] = []
+        self.batches: list[list[str]] = []
+        self.CAPABILITIES = CheckCapabilities(batch=self.batch)
+
+    def batch(self, checks: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        self.batches.append(sorted(checks))
+        answers: dict[str, Any] = {}
+        for name in checks:
+            number = int(name[1:])
+            if number == 2:
+                answers[name] = CheckError(f"{name}: batch says no")
+            elif number % 2 == 0:
+                answers[name] = (_info("9"), False)
+        return answers
+
+    def get_latest(self, target: str, check: Mapping[str, Any], **kwargs: Any) -> Any:
+        self.single.append(target)
+        return _info("1"), True
+
+
+def _info(remote_version: str) -> VersionInformation:
+    return VersionInformation(VersionRef("1", "1"), RemoteRef(remote_version, remote_version))
+
+
+def test_round_uses_any_check_types_batch_capability(tmp_path: Path) -> None:
+    """The round hands due targets to a type's ``batch``; what it leaves out goes one by one."""
+    checker = _Batching()
+
+    class Plugin:
+        @hookimpl
+        def softwareupdate_version_checks(self) -> Mapping[str, Any]:
+            return {"many": checker}
+
+    checks = {f"m{i}": {"type": "many", "current": "1"} for i in range(5)}
+    with Manager(
+        {"checks": checks, "check_overlay_url": None},
+        data_folder=tmp_path,
+        plugins=[Plugin()],
+        load_entrypoints=False,
+    ) as manager:
+        report = manager.check()
+    assert checker.batches == [[f"m{i}" for i in range(5)]]
+    assert sorted(checker.single) == ["m1", "m3"]
+    assert remote(report, "m0") == "9" and report.targets["m0"].update_available
+    assert remote(report, "m1") == "1"
+    assert report.targets["m2"].error is not None
+    assert "batch says no" in (report.targets["m2"].error_message or "")
