@@ -42,6 +42,7 @@ def _serve(args: argparse.Namespace) -> None:
     watchdog.daemon = True
     watchdog.start()
     gh = mount_github(server, token=args.token or None)
+    gh.graphql_mode = args.graphql_mode  # "unsupported": a server without GraphQL (404)
     gh.anonymous = Quota(10**9, 10**9)  # the benchmark measures time, not quota
     gh.authenticated = Quota(10**9, 10**9)
     for i in range(args.repos):
@@ -98,6 +99,7 @@ class ServerProcess:
         connect_latency: float,
         token: Optional[str] = None,
         max_seconds: float = 900.0,
+        graphql_mode: str = "ok",
     ) -> None:
         command = [
             sys.executable,
@@ -112,6 +114,8 @@ class ServerProcess:
             token or "",
             "--max-seconds",
             repr(max_seconds),
+            "--graphql-mode",
+            graphql_mode,
         ]
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
@@ -179,6 +183,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--connect-latency", type=float, default=0.1)
     parser.add_argument("--token", default="")
     parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--graphql-mode", choices=("ok", "errors", "unsupported"), default="ok")
     _serve(parser.parse_args(argv))
 
 

@@ -134,12 +134,18 @@ def farm_round(hosts: list[Host], server: ServerProcess, command: str) -> dict[s
     }
 
 
-def measure(n: int, shared: bool, token: Optional[str], folder: Path) -> dict[str, Any]:
-    """A cold and then a forced farm round of ``n`` hosts."""
+def measure(
+    n: int, shared: bool, token: Optional[str], folder: Path, graphql: bool = True
+) -> dict[str, Any]:
+    """A cold and then a forced farm round of ``n`` hosts (``graphql``: the forge has it)."""
     redis_server = RedisServer(folder / "redis").start() if shared else None
     try:
         with ServerProcess(
-            TARGETS, latency=LATENCY, connect_latency=CONNECT_LATENCY, token=TOKEN
+            TARGETS,
+            latency=LATENCY,
+            connect_latency=CONNECT_LATENCY,
+            token=TOKEN,
+            graphql_mode="ok" if graphql else "unsupported",
         ) as server:
             section = settings(server.url, redis_server.url if redis_server else None, token)
             hosts = [Host(section, folder / f"host{i}") for i in range(n)]
@@ -180,11 +186,12 @@ def main() -> None:
     rows = []
     for n in HOSTS:
         for shared in (False, True):
-            for token in (None, TOKEN):
+            for token, graphql in ((None, True), (TOKEN, True), (TOKEN, False)):
                 with tempfile.TemporaryDirectory() as tmp:
-                    result = measure(n, shared, token, Path(tmp))
-                rows.append((n, shared, token, result))
-                print(n, shared, bool(token), json.dumps(result), flush=True)
+                    result = measure(n, shared, token, Path(tmp), graphql)
+                shown = "no" if token is None else ("yes" if graphql else "yes, REST only")
+                rows.append((n, shared, shown, result))
+                print(n, shared, shown, json.dumps(result), flush=True)
     one_host = []
     for token in (None, TOKEN):
         with tempfile.TemporaryDirectory() as tmp:
@@ -203,7 +210,8 @@ def main() -> None:
         "Charged: REST rate-limit units under GitHub's rule (a 304 is free only with a "
         "token); points: GraphQL points (a separate budget). With a token the hosts check "
         "these 30 cold targets in one GraphQL batch each (POSTs, not shared by the cache), "
-        "so the token rows count N GraphQL requests. "
+        'so the token rows count N GraphQL requests; "yes, REST only": a token against a '
+        "forge without GraphQL (one failed GraphQL request per host and round, then REST). "
         "Wall: until the last host answered (CPU-bound on this machine at N = 20).",
         "",
         "| N | shared_cache | token | cold requests (GraphQL) | cold charged | cold points | "
@@ -215,7 +223,7 @@ def main() -> None:
         cold, forced = result["cold"], result["forced"]
         bad = cold["failed"] + forced["failed"] + cold["wrong"] + forced["wrong"]
         lines.append(
-            f"| {n} | {'yes' if shared else 'no'} | {'yes' if token else 'no'} | "
+            f"| {n} | {'yes' if shared else 'no'} | {token} | "
             f"{cold['requests']} ({cold['graphql']}) | {cold['charged']} | {cold['points']} | "
             f"{cold['wall']:.2f} s | {forced['requests']} ({forced['graphql']}) | "
             f"{forced['charged']} | {forced['points']} | {forced['wall']:.2f} s | {bad} |"
