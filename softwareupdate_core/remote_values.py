@@ -75,6 +75,10 @@ RemoteKind = Literal["name", "version", "argument", "branch", "file_name", "requ
 #: Characters an ``argument`` may contain; everything else is named in the problem.
 _ARGUMENT_CHARS = re.compile(r"[A-Za-z0-9._+!~-]")
 
+#: The common case, fine for every kind but ``file_name`` and ``requirement``: allowed
+#: argument characters only, starting with a letter or digit (so no option, no path).
+_PLAIN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._+!~-]{{0,{MAX_LENGTH - 1}}}")
+
 #: A plain file name: letters, digits, ``_``, ``.`` and ``-``.
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -118,6 +122,8 @@ def value_problem(value: object, kind: RemoteKind = "argument") -> str:
     """
     if not isinstance(value, str):
         return f"it is {'nothing' if value is None else 'a ' + type(value).__name__}, not a string"
+    if kind not in ("file_name", "requirement") and _PLAIN.fullmatch(value):
+        return ""  # one regular expression instead of the walk below: most values are plain
     if not value:
         return "it is an empty string"
     if len(value) > MAX_LENGTH:

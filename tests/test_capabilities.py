@@ -302,3 +302,50 @@ def test_one_offline_rule_for_every_check_type(tmp_path: Path) -> None:
     assert "needs the network" in (report.targets["n"].error_message or "")
     assert report.targets["l"].error is None
     assert report.targets["n_local"].error is None
+
+
+class _CountingCheck:
+    """A check type whose parser counts its calls and whose get_latest uses ``parsed``."""
+
+    def __init__(self) -> None:
+        self.parses = 0
+
+    def parse_config(self, target: str, check: Mapping[str, Any]) -> tuple[str, str]:
+        self.parses += 1
+        return (target, str(check["current"]))
+
+    def get_latest(
+        self, target: str, check: Mapping[str, Any], online: bool = True, **kwargs: Any
+    ) -> tuple[dict[str, Any], bool]:
+        parsed = kwargs.get("parsed") or self.parse_config(target, check)
+        current = parsed[1]
+        local = {"name": current, "value": current}
+        return {"local": local, "remote": {"name": "2.0", "value": "2.0"}}, False
+
+
+def test_a_round_parses_each_config_once_and_hands_the_result_to_the_check(
+    tmp_path: Path,
+) -> None:
+    """One check round calls a type's parse_config once per target; the check gets the
+    parsed value as ``parsed`` (built-ins and third parties alike)."""
+    counting = _CountingCheck()
+
+    class Provider:
+        @hookimpl
+        def softwareupdate_version_checks(self) -> Mapping[str, Any]:
+            return {"counted": counting}
+
+    checks = {f"t{i}": {"type": "counted", "current": "1.0"} for i in range(3)}
+    with Manager(
+        {"checks": checks, "check_overlay_url": None},
+        plugins=[Provider()],
+        load_entrypoints=False,
+        data_folder=tmp_path,
+    ) as manager:
+        report = manager.check(force=True)
+    assert {t: s.local_version for t, s in report.targets.items()} == {
+        "t0": "1.0",
+        "t1": "1.0",
+        "t2": "1.0",
+    }
+    assert counting.parses == 3

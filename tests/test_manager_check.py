@@ -439,7 +439,7 @@ def test_checkers_get_only_keywords_they_accept(h: Harness) -> None:
     signature gets none of them."""
     report = h.manager({"new": fake(), "old": {"type": "legacy"}}).check()
     assert report.targets["old"].error is None and report.targets["old"].update_available
-    assert set(h.fakes.kwargs["new"]) == {"http", "memo", "data_folder"}
+    assert set(h.fakes.kwargs["new"]) == {"http", "memo", "data_folder", "parsed"}
     assert h.fakes.kwargs["old"] == {"online": True}
 
 

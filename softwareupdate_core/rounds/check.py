@@ -369,7 +369,9 @@ class CheckRunner:
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
-        parse_with(checker, name, check)  # the parser validate runs; a refusal is "config"
+        # the parser validate runs (a refusal is "config"); the check gets its answer back as
+        # ``parsed``, so the config is parsed once per target and round
+        parsed = parse_with(checker, name, check)
         network = ctx.registry.check_capabilities(str(check["type"])).network
         require_online(name, check, online, f"the {check['type']} check", network=network)
         result = self._call_of(str(check["type"]), checker.get_latest)(
@@ -380,6 +382,7 @@ class CheckRunner:
             memo=self._memo,
             data_folder=ctx.data_folder,
             online=online,
+            parsed=parsed,
         )
         if not isinstance(result, tuple) or len(result) != 2:
             raise CheckError(

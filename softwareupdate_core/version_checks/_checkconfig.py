@@ -10,13 +10,15 @@ that could be mistaken for a command-line option or smuggle control characters.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ..protocols import require_online as _require_online
 from ..remote_values import MAX_LENGTH, shown_value, value_problem
+
+_Parsed = TypeVar("_Parsed")
 
 #: Longest version string accepted from a server (the one limit of :mod:`.remote_values`).
 MAX_VERSION_LENGTH = MAX_LENGTH
@@ -169,3 +171,16 @@ def commit_information(
     )
     is_current = current is not None and current.strip().lower() == remote.lower()
     return information, is_current
+
+
+def parsed_config(
+    kwargs: Mapping[str, Any],
+    kind: type[_Parsed],
+    parse: Callable[[str, Mapping[str, Any]], _Parsed],
+    target: str,
+    check: Mapping[str, Any],
+) -> _Parsed:
+    """The config a round already parsed (its ``parsed`` keyword) when it is of ``kind``, else
+    ``parse(target, check)`` now: one parse per target and round, and direct callers still work."""
+    given = kwargs.get("parsed")
+    return given if isinstance(given, kind) else parse(target, check)

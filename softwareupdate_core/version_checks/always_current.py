@@ -13,7 +13,7 @@ import attrs
 
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _capabilities
-from ._checkconfig import version_text
+from ._checkconfig import parsed_config, version_text
 
 DEFAULT_VERSION = "1.0.0"
 
@@ -42,7 +42,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Return ``current_version`` as local and remote version and say it is current."""
-    version = parse_config(target, check).current_version
+    version = parsed_config(kwargs, Config, parse_config, target, check).current_version
     information = VersionInformation(
         local=VersionRef(name=version, value=version),
         remote=RemoteRef(name=version, value=version),

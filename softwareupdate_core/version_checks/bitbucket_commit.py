@@ -24,6 +24,7 @@ from ._checkconfig import (
     http_url,
     key_path,
     optional_text,
+    parsed_config,
     require_online,
     required_text,
     segment,
@@ -77,7 +78,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the hash of the branch's newest commit."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     user, repo, branch, current = config.user, config.repo, config.branch, config.current
     api_url = config.api_url
     auth = config.auth or _auth(target, check, credentials)

@@ -26,7 +26,7 @@ from ..exceptions import CheckError, ConfigurationInvalid, ScriptError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from ..util import CommandResult, run_command, split_command
 from . import _capabilities
-from ._checkconfig import key_path, require_online, seconds
+from ._checkconfig import key_path, parsed_config, require_online, seconds
 
 DEFAULT_TIMEOUT = 60.0
 #: The note on an answer obtained while the host was offline (the check has ``offline: true``).
@@ -62,7 +62,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Run the configured command and read its exit status and last output lines."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     args, timeout = list(config.args), config.timeout
     require_online(target, check, online, "command_line")
     result = _run(args, timeout, target)

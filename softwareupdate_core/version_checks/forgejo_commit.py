@@ -22,6 +22,7 @@ from ._checkconfig import (
     commit_hash,
     commit_information,
     optional_text,
+    parsed_config,
     require_online,
     required_text,
     segment,
@@ -68,7 +69,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the id of the branch's newest commit."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     forge = forge_from(target, check, credentials)
     user, repo, branch, current = config.user, config.repo, config.branch, config.current
     require_online(target, check, online, "the commit check")

@@ -20,6 +20,7 @@ from ..exceptions import CheckError
 from ..models import VersionInformation
 from . import _capabilities, _release
 from ._checkconfig import (
+    parsed_config,
     positive_int,
     require_online,
     required_text,
@@ -70,7 +71,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest release the check's channel settings accept."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     forge = forge_from(target, check, credentials)
     user, repo, max_pages = config.user, config.repo, config.max_pages
     selection, current = config.selection, config.current

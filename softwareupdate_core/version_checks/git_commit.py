@@ -37,7 +37,7 @@ import attrs
 from ..exceptions import CheckError, ConfigurationInvalid, NetworkError
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _capabilities
-from ._checkconfig import key_path, seconds
+from ._checkconfig import key_path, parsed_config, seconds
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_REMOTE = "origin"
@@ -85,7 +85,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``HEAD`` of ``checkout_folder`` with its upstream branch."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     git = _Git(config.checkout_folder, config.timeout, target)
     git.require_work_tree()
     local = git.commit("HEAD", what="HEAD")

@@ -21,6 +21,7 @@ from ._checkconfig import (
     commit_hash,
     commit_information,
     optional_text,
+    parsed_config,
     require_online,
     segment,
     text_or,
@@ -60,7 +61,7 @@ def get_latest(
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the hash of the branch's newest commit."""
     token = token_from(credentials)  # a malformed token is named before the config
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     repo = attrs.evolve(config.repo, token=token)
     branch, current = config.branch, config.current
     url = f"{repo.api_base}/commits/{segment(target, 'branch', branch)}"

@@ -30,7 +30,7 @@ from .. import versions
 from ..exceptions import CheckError, RateLimitCheckError, SoftwareUpdateError
 from ..models import VersionInformation
 from . import _capabilities, _release
-from ._checkconfig import require_online, web_url
+from ._checkconfig import parsed_config, require_online, web_url
 from ._github import DEFAULT_API_URL, GitHubRepo, repo_from, token_from
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def get_latest(
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest release the configured channel accepts."""
     token = token_from(credentials)  # a malformed token is named before the config
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     repo = attrs.evolve(config.repo, token=token)
     selection, current = config.selection, config.current
     require_online(target, check, online, "github_release")

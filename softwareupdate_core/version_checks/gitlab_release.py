@@ -25,6 +25,7 @@ from ..models import VersionInformation
 from . import _capabilities, _release
 from ._checkconfig import (
     http_url,
+    parsed_config,
     positive_int,
     require_online,
     required_text,
@@ -75,7 +76,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the newest published release of the project."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     project, api_url, max_pages = config.project, config.api_url, config.max_pages
     selection, current = config.selection, config.current
     require_online(target, check, online, "gitlab_release")

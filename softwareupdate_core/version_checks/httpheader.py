@@ -23,6 +23,7 @@ from ._checkconfig import (
     http_url,
     key_path,
     optional_text,
+    parsed_config,
     remote_version,
     require_online,
     required_text,
@@ -70,7 +71,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the header's value in a fresh answer of the URL."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     url_key, url, name, method = config.url_key, config.url, config.name, config.method
     prefix, current = config.prefix, config.current
     require_online(target, check, online, "httpheader")

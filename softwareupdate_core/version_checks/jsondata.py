@@ -16,7 +16,14 @@ import attrs
 from .. import http as _http
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _capabilities
-from ._checkconfig import http_url, optional_text, remote_version, require_online, required_text
+from ._checkconfig import (
+    http_url,
+    optional_text,
+    parsed_config,
+    remote_version,
+    require_online,
+    required_text,
+)
 
 EXPECTED = 'a JSON object with a string "version", e.g. {"version": "1.2.3"}'
 
@@ -49,7 +56,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Compare ``current`` with the ``version`` of the JSON document."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     url, current = config.url, config.current
     require_online(target, check, online, "jsondata")
 

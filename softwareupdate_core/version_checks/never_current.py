@@ -13,7 +13,7 @@ import attrs
 
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _capabilities
-from ._checkconfig import version_text
+from ._checkconfig import parsed_config, version_text
 
 DEFAULT_LOCAL = "1.0.0"
 DEFAULT_REMOTE = "1.0.1"
@@ -47,7 +47,7 @@ def get_latest(
     **kwargs: Any,
 ) -> tuple[VersionInformation, bool]:
     """Return the configured local and remote versions and say an update is available."""
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     local, remote = config.local_version, config.remote_version
     information = VersionInformation(
         local=VersionRef(name=local, value=local),

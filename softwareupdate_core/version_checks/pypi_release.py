@@ -40,7 +40,14 @@ from .. import versions as _versions
 from ..exceptions import CheckError, ConfigurationInvalid
 from ..models import RemoteRef, VersionInformation, VersionRef
 from . import _capabilities, _release
-from ._checkconfig import http_url, key_path, optional_text, require_online, required_text
+from ._checkconfig import (
+    http_url,
+    key_path,
+    optional_text,
+    parsed_config,
+    require_online,
+    required_text,
+)
 from ._pypi_collect import ACCEPT, JSON_TYPE, fetch_project
 from ._pypi_environment import MEMO_KEY, TargetEnvironment, target_environment
 from ._pypi_evaluate import Evaluation, evaluate
@@ -121,7 +128,7 @@ def get_latest(
     Keywords a round passes: ``http`` (the HttpClient), ``memo`` (the Manager's memo, where
     target environments are kept) and ``data_folder`` (where they are remembered).
     """
-    config = parse_config(target, check)
+    config = parsed_config(kwargs, Config, parse_config, target, check)
     package, index_url, selection = config.package, config.index_url, config.selection
     configured_current = config.current
     require_online(target, check, online, "pypi_release")

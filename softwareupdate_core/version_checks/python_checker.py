@@ -23,7 +23,7 @@ from ..exceptions import CheckError, ConfigurationInvalid, SoftwareUpdateError
 from ..models import VersionInformation
 from ..util import PluginCall
 from . import _capabilities
-from ._checkconfig import key_path, require_online
+from ._checkconfig import key_path, parsed_config, require_online
 
 #: Calls plugin code that usually asks a server: offline only with ``offline: true``.
 CAPABILITIES = _capabilities.LOCAL_CODE
@@ -54,7 +54,7 @@ def get_latest(
     the reference) unless the check sets ``offline: true``; then it is called with
     ``online=False``.
     """
-    func = parse_config(target, check).function
+    func = parsed_config(kwargs, Config, parse_config, target, check).function
     require_online(target, check, online, "python_checker")
     call = PluginCall.of(func)
     offered = {"online": online, "credentials": credentials, **kwargs}
