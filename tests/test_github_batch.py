@@ -206,10 +206,17 @@ class _Batching:
     def __init__(self) -> None:
         self.single: list[str] = []
         self.batches: list[list[str]] = []
+        self.parses = 0
+        self.handed: dict[str, Any] = {}
         self.CAPABILITIES = CheckCapabilities(batch=self.batch)
+
+    def parse_config(self, target: str, check: Mapping[str, Any]) -> str:
+        self.parses += 1
+        return f"parsed {target}"
 
     def batch(self, checks: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         self.batches.append(sorted(checks))
+        self.handed.update(kwargs["parsed"])
         answers: dict[str, Any] = {}
         for name in checks:
             number = int(name[1:])
@@ -221,6 +228,7 @@ class _Batching:
 
     def get_latest(self, target: str, check: Mapping[str, Any], **kwargs: Any) -> Any:
         self.single.append(target)
+        self.handed[target + " single"] = kwargs.get("parsed")
         return _info("1"), True
 
 
@@ -247,6 +255,9 @@ def test_round_uses_any_check_types_batch_capability(tmp_path: Path) -> None:
         report = manager.check()
     assert checker.batches == [[f"m{i}" for i in range(5)]]
     assert sorted(checker.single) == ["m1", "m3"]
+    assert checker.parses == 5  # once per target, though m1 and m3 went the single way too
+    assert checker.handed["m0"] == "parsed m0"
+    assert checker.handed["m1 single"] == "parsed m1"
     assert remote(report, "m0") == "9" and report.targets["m0"].update_available
     assert remote(report, "m1") == "1"
     assert report.targets["m2"].error is not None

@@ -50,6 +50,10 @@ from .status import Answer, OncePerRound, StatusBuilder, release_channels_of, ut
 log = logging.getLogger(__name__)
 
 
+#: Marks a target whose config the round has not parsed yet.
+_UNPARSED: Any = object()
+
+
 class CheckRunner:
     """Runs check rounds for one Manager; thread-safe, and concurrent rounds share work."""
 
@@ -189,7 +193,8 @@ class CheckRunner:
         if pending:
             workers = max(1, min(ctx.settings.max_workers, len(pending)))
             with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
-                for name, answer in self._batched(pending, online).items():
+                parsed: dict[str, Any] = {}  # parse_config results, one parse per target
+                for name, answer in self._batched(pending, online, parsed).items():
                     del pending[name]
                     answers[name] = answer
                     done += 1
@@ -197,7 +202,9 @@ class CheckRunner:
                         events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)}
                     )
                 futures = {
-                    pool.submit(self._check_one, name, check, digest, online): name
+                    pool.submit(
+                        self._check_one, name, check, digest, online, parsed.get(name, _UNPARSED)
+                    ): name
                     for name, (check, digest) in pending.items()
                 }
                 for fut in as_completed(futures):
@@ -256,12 +263,16 @@ class CheckRunner:
 
     # -- one target ---------------------------------------------------------------------
     def _batched(
-        self, pending: dict[str, tuple[dict[str, Any], str]], online: bool
+        self,
+        pending: dict[str, tuple[dict[str, Any], str]],
+        online: bool,
+        parsed: dict[str, Any],
     ) -> dict[str, Answer]:
         """Targets answered by their check type's ``batch`` capability, many at once.
 
         Targets a batch leaves out (or all of them, when it fails) stay for the one-by-one
-        checks; the round never asks which type a target is, only what it can do.
+        checks, which get the parse results kept in ``parsed``; the round never asks which
+        type a target is, only what it can do.
         """
         ctx = self._ctx
         by_type: dict[str, dict[str, dict[str, Any]]] = {}
@@ -276,9 +287,9 @@ class CheckRunner:
             checker = ctx.registry.version_check(type_name)
             for name, check in checks.items():
                 try:
-                    parse_with(checker, name, check)
+                    parsed[name] = parse_with(checker, name, check)
                 except Exception:
-                    continue  # the one-by-one check reports the configuration problem
+                    continue  # the one-by-one check parses again and reports the problem
                 usable[name] = dict(check)
             if not usable:
                 continue
@@ -290,6 +301,7 @@ class CheckRunner:
                     memo=self._memo,
                     data_folder=ctx.data_folder,
                     online=online,
+                    parsed={name: parsed[name] for name in usable},
                 )
             except Exception:
                 log.exception("the batched check of %d targets failed", len(usable))
@@ -321,9 +333,16 @@ class CheckRunner:
             message = f"{type(exc).__name__}: {exc}"
         return self._fallback(name, digest, error_code(exc), message)
 
-    def _check_one(self, name: str, check: dict[str, Any], digest: str, online: bool) -> Answer:
+    def _check_one(
+        self,
+        name: str,
+        check: dict[str, Any],
+        digest: str,
+        online: bool,
+        parsed: Any = _UNPARSED,
+    ) -> Answer:
         try:
-            info, is_current = self._call_checker(name, check, online)
+            info, is_current = self._call_checker(name, check, online, parsed)
         except Exception as exc:
             return self._failed(name, digest, exc)
         return self._record(name, check, digest, online, info, is_current)
@@ -365,13 +384,15 @@ class CheckRunner:
         return Answer(None, code, message)
 
     def _call_checker(
-        self, name: str, check: dict[str, Any], online: bool
+        self, name: str, check: dict[str, Any], online: bool, parsed: Any = _UNPARSED
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
         # the parser validate runs (a refusal is "config"); the check gets its answer back as
-        # ``parsed``, so the config is parsed once per target and round
-        parsed = parse_with(checker, name, check)
+        # ``parsed``, so the config is parsed once per target and round (already when a
+        # batch looked at it first)
+        if parsed is _UNPARSED:
+            parsed = parse_with(checker, name, check)
         network = ctx.registry.check_capabilities(str(check["type"])).network
         require_online(name, check, online, f"the {check['type']} check", network=network)
         result = self._call_of(str(check["type"]), checker.get_latest)(
