@@ -6,15 +6,17 @@ import os
 import shlex
 import time
 import types
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from softwareupdate_core.exceptions import CannotUpdateOffline, UpdateError
+from softwareupdate_core.exceptions import CannotUpdateOffline, ConfigurationInvalid, UpdateError
 from softwareupdate_core.updaters import python_updater, sleep_a_bit
 from softwareupdate_core.updaters._hostile import MAX_LENGTH, check_remote_value
+from tests.configcheck import validated
 
 
 class Log:
@@ -162,8 +164,8 @@ def test_library_errors_pass_through_unchanged() -> None:
 
 @pytest.mark.parametrize("updater", [None, 42, "module.path"])
 def test_unusable_updater_is_an_update_error(updater: Any) -> None:
-    """A missing or non-callable python_updater fails with UpdateError."""
-    with pytest.raises(UpdateError, match="python_updater must have perform_update"):
+    """A missing or non-callable python_updater is refused as a ConfigurationInvalid."""
+    with pytest.raises(ConfigurationInvalid, match="python_updater must have perform_update"):
         python_updater.perform_update("demo", {"python_updater": updater}, "1.0")
 
 
@@ -218,8 +220,8 @@ def test_sleep_a_bit_counts_down_each_second(
 
 @pytest.mark.parametrize("duration", ["10", -1, 3601, float("nan"), True, None])
 def test_sleep_a_bit_rejects_bad_durations(duration: Any) -> None:
-    """A duration that is not a number of seconds between 0 and an hour is an UpdateError."""
-    with pytest.raises(UpdateError, match="duration"):
+    """A duration that is not a number of seconds between 0 and an hour is refused."""
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.duration"):
         sleep_a_bit.perform_update("demo", {"duration": duration}, "1.0")
 
 
@@ -322,3 +324,32 @@ def test_accepted_values_are_inert(value: str) -> None:
     assert not value.startswith("-")
     joined = os.path.normpath(os.path.join("/base", value))
     assert os.path.dirname(joined) == "/base"
+
+
+def test_python_updater_validate_reports_what_perform_update_refuses(tmp_path: Path) -> None:
+    """A python_updater that cannot be called is reported by validate() and refused by
+    perform_update with the same error."""
+    check = {"type": "always_current", "python_updater": 42}
+    problem, effective = validated(tmp_path, "demo", check, hook=True)
+    assert problem.startswith("checks.demo.python_updater: ")
+    assert not python_updater.can_perform_update("demo", effective)
+    with pytest.raises(ConfigurationInvalid) as info:
+        python_updater.perform_update("demo", effective, "1.0")
+    assert str(info.value) == problem
+
+
+def test_sleep_a_bit_validate_reports_what_perform_update_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duration given as text is reported by validate() and refused by perform_update with
+    the same error, without sleeping."""
+    slept: list[float] = []
+    monkeypatch.setattr(sleep_a_bit.time, "sleep", slept.append)
+    check = {"type": "always_current", "method": "sleep_a_bit", "duration": "2"}
+    problem, effective = validated(tmp_path, "demo", check)
+    assert problem.startswith("checks.demo.duration: ")
+    assert not sleep_a_bit.can_perform_update("demo", effective)
+    with pytest.raises(ConfigurationInvalid) as info:
+        sleep_a_bit.perform_update("demo", effective, "1.0")
+    assert str(info.value) == problem
+    assert slept == []

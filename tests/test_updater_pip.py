@@ -19,6 +19,7 @@ from softwareupdate_core.exceptions import (
     UpdateError,
 )
 from softwareupdate_core.updaters import pip
+from tests.configcheck import validated
 from tests.wheels import build_wheel, make_venv
 
 HOSTILE_VERSIONS = [
@@ -234,14 +235,14 @@ def test_force_adds_force_reinstall(
 
 
 def test_pip_cwd_is_the_working_directory(recorder: Recorder, tmp_path: Path) -> None:
-    """pip runs in pip_cwd; a missing pip_cwd is an UpdateError before pip runs."""
+    """pip runs in pip_cwd; a missing pip_cwd is refused (ConfigurationInvalid) before pip runs."""
     work = tmp_path / "work"
     work.mkdir()
     check = {"pip": "pkg", "pip_command": recorder.command, "pip_cwd": str(work)}
     pip.perform_update("demo", check, "1.0")
     assert recorder.calls()[0]["cwd"] == str(work)
 
-    with pytest.raises(UpdateError, match="pip_cwd"):
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.pip_cwd"):
         pip.perform_update("demo", {**check, "pip_cwd": str(tmp_path / "gone")}, "1.0")
     assert len(recorder.calls()) == 1
 
@@ -303,9 +304,9 @@ def test_user_flag_only_when_site_packages_not_writable(
 def test_broken_config_is_an_update_error(
     recorder: Recorder, overrides: dict[str, Any], message: str
 ) -> None:
-    """A missing requirement or a malformed pip_command fails with a clear UpdateError."""
+    """A missing requirement or a malformed pip_command is refused as a ConfigurationInvalid."""
     check = {"pip": "pkg", "pip_command": recorder.command, **overrides}
-    with pytest.raises(UpdateError, match=message):
+    with pytest.raises(ConfigurationInvalid, match=message):
         pip.perform_update("demo", check, "1.0")
     assert recorder.calls() == []
 
@@ -384,3 +385,25 @@ def test_url_credentials_are_masked_in_pip_messages(tmp_path: Path) -> None:
     assert "https://***@127.0.0.1:9/pkg-1.0.zip" in str(info.value)
     assert "https://***@127.0.0.1:9/pkg-1.0.zip" in log.stream("call")[-1]
     assert "SECRETTOKEN" not in repr(log.entries) + str(info.value) + info.value.command
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"distribution": 5}, "distribution"),
+        ({"pip_cwd": "/no/such/folder"}, "pip_cwd"),
+    ],
+)
+def test_validate_reports_what_perform_update_refuses(
+    recorder: Recorder, tmp_path: Path, overrides: dict[str, Any], key: str
+) -> None:
+    """A bad pip key is reported by validate() and refused by perform_update with the same
+    error, before pip runs."""
+    check = {"type": "always_current", "pip": "pkg", "pip_command": recorder.command, **overrides}
+    problem, effective = validated(tmp_path, "demo", check)
+    assert problem.startswith(f"checks.demo.{key}: ")
+    assert not pip.can_perform_update("demo", effective)
+    with pytest.raises(ConfigurationInvalid) as info:
+        pip.perform_update("demo", effective, "1.0")
+    assert str(info.value) == problem
+    assert recorder.calls() == []

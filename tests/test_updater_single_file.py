@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from softwareupdate_core.exceptions import CannotUpdateOffline, UpdateError
+from softwareupdate_core.exceptions import CannotUpdateOffline, ConfigurationInvalid, UpdateError
 from softwareupdate_core.http import HttpClient
 from softwareupdate_core.updaters import single_file_plugin
+from tests.configcheck import validated
 from tests.httpserver import FakeServer, Reply
 
 OLD = "# old plugin\nVERSION = 1\n"
@@ -152,12 +153,12 @@ def test_oversized_default_limit(server: FakeServer, plugins: Path, client: Http
 def test_unsafe_file_names_are_refused_without_download(
     server: FakeServer, plugins: Path, client: HttpClient, path: str
 ) -> None:
-    """A URL whose last segment is not a plain ``*.py`` name fails before any request."""
+    """A URL whose last segment is not a plain ``*.py`` name is refused before any request."""
     server.route(path, Reply(200, NEW))
     before = folder_state(plugins)
     check = make_check(server, plugins, path=path)
     assert not single_file_plugin.can_perform_update("demo", check)
-    with pytest.raises(UpdateError, match="single_file_plugin url"):
+    with pytest.raises(ConfigurationInvalid, match=r"checks\.demo\.url: single_file_plugin url"):
         single_file_plugin.perform_update("demo", check, "2", http=client)
     assert server.hits() == []
     assert folder_state(plugins) == before
@@ -205,10 +206,40 @@ def test_offline_is_refused(server: FakeServer, plugins: Path) -> None:
 def test_broken_config_is_an_update_error(
     server: FakeServer, plugins: Path, overrides: dict[str, Any], message: str
 ) -> None:
-    """Missing folder or URL, a non-http URL or a bad max_size fail clearly, without a request."""
+    """Missing folder or URL, a non-http URL or a bad max_size are refused without a request."""
     server.route("/raw/demo_plugin.py", Reply(200, NEW))
     check = {**make_check(server, plugins), **overrides}
-    with pytest.raises(UpdateError, match=message):
+    with pytest.raises(ConfigurationInvalid, match=message):
         single_file_plugin.perform_update("demo", check, "2")
+    assert server.hits() == []
+    assert (plugins / "demo_plugin.py").read_text() == OLD
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"sha256": "not-a-digest"}, "sha256"),
+        ({"max_size": -1}, "max_size"),
+        ({"url": "https://example.com/raw/"}, "url"),
+    ],
+)
+def test_validate_reports_what_perform_update_refuses(
+    server: FakeServer, plugins: Path, tmp_path: Path, overrides: dict[str, Any], key: str
+) -> None:
+    """A bad single_file_plugin key is reported by validate() and refused by perform_update
+    with the same error, without a request and with the installed file untouched."""
+    server.route("/raw/demo_plugin.py", Reply(200, NEW))
+    check = {
+        "type": "always_current",
+        "method": "single_file_plugin",
+        **make_check(server, plugins),
+        **overrides,
+    }
+    problem, effective = validated(tmp_path, "demo", check)
+    assert problem.startswith(f"checks.demo.{key}: ")
+    assert not single_file_plugin.can_perform_update("demo", effective)
+    with pytest.raises(ConfigurationInvalid) as info:
+        single_file_plugin.perform_update("demo", effective, "2")
+    assert str(info.value) == problem
     assert server.hits() == []
     assert (plugins / "demo_plugin.py").read_text() == OLD

@@ -18,6 +18,7 @@ from softwareupdate_core.exceptions import (
     UpdateError,
 )
 from softwareupdate_core.updaters import update_script
+from tests.configcheck import validated
 
 HOSTILE_VERSIONS = [
     "1.0 --index-url http://x",
@@ -231,7 +232,7 @@ def test_hostile_branches_run_nothing(repo: Path, scripts: Path, branch: str) ->
         "update_folder": str(repo),
         "branch": branch,
     }
-    with pytest.raises(UpdateError, match="refusing branch"):
+    with pytest.raises(ConfigurationInvalid, match="refusing branch"):
         update_script.perform_update("demo", check, "2.0")
     assert calls(scripts) == []
 
@@ -252,14 +253,14 @@ def test_hostile_branches_run_nothing(repo: Path, scripts: Path, branch: str) ->
 def test_broken_config_is_an_update_error(
     repo: Path, scripts: Path, overrides: dict[str, Any], message: str
 ) -> None:
-    """Missing script or folder and malformed commands fail clearly before any script runs."""
+    """Missing script or folder and malformed commands are refused before any script runs."""
     check = {
         "pre_update_script": record(scripts, "pre"),
         "update_script": record(scripts, "update"),
         "update_folder": str(repo),
         **overrides,
     }
-    with pytest.raises(UpdateError, match=message):
+    with pytest.raises(ConfigurationInvalid, match=message):
         update_script.perform_update("demo", check, "2.0")
     assert calls(scripts) == []
 
@@ -332,3 +333,33 @@ def test_url_credentials_are_masked_in_a_failing_script(repo: Path, tmp_path: Pa
     assert info.value.returncode == 4
     assert "https://***@127.0.0.1:9/r.git" in log.stream("call")[0]
     assert "SECRETTOKEN" not in repr(log.entries) + str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"post_update_script": "{python} {target!r}"}, "post_update_script"),
+        ({"update_script": "{python} {branch}"}, "update_script"),
+        ({"branch": "../main"}, "branch"),
+        ({"update_folder": "/no/such/folder"}, "update_folder"),
+    ],
+)
+def test_validate_reports_what_perform_update_refuses(
+    repo: Path, scripts: Path, tmp_path: Path, overrides: dict[str, Any], key: str
+) -> None:
+    """A bad update_script key is reported by validate() and refused by perform_update with
+    the same error, before any script runs."""
+    check = {
+        "type": "always_current",
+        "pre_update_script": record(scripts, "pre"),
+        "update_script": record(scripts, "update"),
+        "update_folder": str(repo),
+        **overrides,
+    }
+    problem, effective = validated(tmp_path, "demo", check)
+    assert problem.startswith(f"checks.demo.{key}: ")
+    assert not update_script.can_perform_update("demo", effective)
+    with pytest.raises(ConfigurationInvalid) as info:
+        update_script.perform_update("demo", effective, "2.0")
+    assert str(info.value) == problem
+    assert calls(scripts) == []

@@ -28,6 +28,17 @@ def update_timeout(check: Mapping[str, Any]) -> float:
     return float(value)
 
 
+def parse_update_timeout(target: str, check: Mapping[str, Any]) -> float:
+    """:func:`update_timeout` for ``parse_config``: a refusal names the key
+    ``checks.<target>.update_timeout``."""
+    try:
+        return update_timeout(check)
+    except ConfigurationInvalid as exc:
+        raise ConfigurationInvalid(
+            str(exc).removeprefix("update_timeout: "), key=f"checks.{target}.update_timeout"
+        ) from None
+
+
 def command_failure(result: CommandResult, what: str, timeout: float) -> UpdateError:
     """The error for a failed update command: it timed out, or a ScriptError with its output.
 

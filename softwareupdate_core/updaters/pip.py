@@ -25,74 +25,36 @@ are masked in every message (:func:`~softwareupdate_core.redact.redact_urls`).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 from packaging.version import InvalidVersion, Version
 
-from ..exceptions import ConfigurationInvalid, ScriptError, UpdateError
+from ..exceptions import ConfigurationInvalid, UpdateError
 from ..protocols import UpdaterCapabilities, require_online
 from ..redact import redact_urls
 from ..util import CommandResult, LogCallback, render_command, run_command, split_command
-from ._commands import command_failure, update_timeout
+from ._commands import command_failure, parse_update_timeout
+from ._commands import update_timeout as update_timeout  # part of this module's API
 from ._hostile import check_remote_value
-
-#: Seconds allowed for the small probes run with the target python.
-PROBE_TIMEOUT = 60.0
-
-_PIP_NAME = re.compile(r"pip[0-9.]*(\.exe)?", re.IGNORECASE)
-
-_SITE_PROBE = (
-    "import json, os, site, sysconfig\n"
-    "purelib = sysconfig.get_paths()['purelib']\n"
-    "print(json.dumps({'purelib': purelib, 'writable': os.access(purelib, os.W_OK),"
-    " 'user_site': bool(site.ENABLE_USER_SITE)}))\n"
-)
-
-# The distribution name arrives as sys.argv[1], never as part of the code.
-_VERSION_PROBE = (
-    "import sys\n"
-    "from importlib.metadata import PackageNotFoundError, version\n"
-    "try:\n"
-    "    print(version(sys.argv[1]))\n"
-    "except PackageNotFoundError:\n"
-    "    sys.exit(3)\n"
-)
-_NOT_INSTALLED = 3
-
-
-@attrs.frozen
-class SiteInfo:
-    """Where the target python installs packages, and whether pip needs ``--user``."""
-
-    purelib: str
-    writable: bool
-    user_site: bool
-
-    @property
-    def needs_user(self) -> bool:
-        """True when only a user install can succeed."""
-        return not self.writable and self.user_site
+from ._pip_environment import PROBE_TIMEOUT as PROBE_TIMEOUT  # part of this module's API
+from ._pip_environment import SiteInfo as SiteInfo
+from ._pip_environment import installed_version_in, message, python_of, site_info_of
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
-    """True when the check names a requirement, pip is runnable and the network is there."""
-    if not check.get("pip"):
-        return False
-    if not online and check.get("offline") is not True:
-        return False
+    """True when the config parses, its pip is runnable and the network is there (or not needed)."""
     try:
-        command = pip_command(check)
-    except UpdateError:
+        config = parse_config(target, check)
+    except ConfigurationInvalid:
         return False
-    return shutil.which(command[0]) is not None
+    if not online and not config.offline:
+        return False
+    return shutil.which(config.pip_command[0]) is not None
 
 
 def perform_update(
@@ -105,33 +67,43 @@ def perform_update(
 ) -> None:
     """Install the check's requirement for ``target_version`` with pip.
 
-    :raises UpdateError: a hostile version, bad config, a pip run past ``update_timeout``,
-        or a failed pip run (:class:`~softwareupdate_core.exceptions.ScriptError` with
-        pip's output).
-    :raises ConfigurationInvalid: ``update_timeout`` is not a positive number.
+    The config is parsed first (:func:`parse_config`, as ``validate`` does), so a config
+    problem refuses the update before anything runs, with the error ``validate`` reports.
+
+    :raises ConfigurationInvalid: a key :func:`parse_config` refuses, named
+        ``checks.<target>.<key>``.
+    :raises UpdateError: a hostile version, a pip run past ``update_timeout``, or a failed
+        pip run (:class:`~softwareupdate_core.exceptions.ScriptError` with pip's output).
     :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
     """
+    config = parse_config(target, check)
     version = check_remote_value(target_version)
-    timeout = update_timeout(check)
-    require_online(target, check, online, "pip", update=True)
-    spec = requirement(check, version)
-    command = pip_command(check)
-    cwd = _working_dir(check)
-    forced = force or bool(check.get("force_reinstall", False))
+    require_online(target, check, online, "pip", network=not config.offline, update=True)
+    spec = _render_requirement(config.requirement, version)
+    command = list(config.pip_command)
+    forced = force or config.force_reinstall
 
     options: list[str] = []
     if forced:
         options.append("--force-reinstall")
     if "--user" not in command:
-        site = site_info(check, log_cb=log_cb)
+        site = site_info_of(python_of(command), log_cb)
         if site is not None and site.needs_user:
-            _message(log_cb, f"{site.purelib} is not writable, installing with --user")
+            message(log_cb, f"{site.purelib} is not writable, installing with --user")
             options.append("--user")
 
-    result = _pip(command, options, spec, cwd, log_cb, timeout)
+    timeout = config.update_timeout
+    result = _pip(command, options, spec, config.pip_cwd, log_cb, timeout)
     if not forced and _already_installed(result.stdout):
-        _message(log_cb, f"{spec} is already installed, reinstalling it")
-        _pip(command, [*options, "--force-reinstall", "--no-deps"], spec, cwd, log_cb, timeout)
+        message(log_cb, f"{spec} is already installed, reinstalling it")
+        _pip(
+            command,
+            [*options, "--force-reinstall", "--no-deps"],
+            spec,
+            config.pip_cwd,
+            log_cb,
+            timeout,
+        )
 
 
 def requirement(check: Mapping[str, Any], target_version: str) -> str:
@@ -139,6 +111,11 @@ def requirement(check: Mapping[str, Any], target_version: str) -> str:
     template = check.get("pip")
     if not isinstance(template, str) or not template.strip():
         raise UpdateError("the check has no 'pip' requirement to install")
+    return _render_requirement(template, target_version)
+
+
+def _render_requirement(template: str, target_version: str) -> str:
+    """``template`` (a ``pip`` value) with ``{target_version}``/``{target}`` filled in."""
     values = {"target_version": target_version, "target": target_version}
     try:
         spec = render_command([template.strip()], values)[0]
@@ -170,52 +147,12 @@ def python_for(check: Mapping[str, Any]) -> str:
     ``<python> -m pip`` gives ``<python>``; a ``pip`` executable gives the python beside it
     or the one in its ``#!`` line; anything else gives the running interpreter.
     """
-    command = pip_command(check)
-    if len(command) >= 3 and command[1] == "-m" and command[2] == "pip":
-        return command[0]
-    if _PIP_NAME.fullmatch(Path(command[0]).name):
-        found = shutil.which(command[0])
-        if found:
-            beside = _python_beside(Path(found))
-            if beside:
-                return beside
-    return sys.executable
-
-
-def _python_beside(pip: Path) -> Optional[str]:
-    for name in ("python", "python3", "python.exe"):
-        candidate = pip.parent / name
-        if candidate.is_file():
-            return str(candidate)
-    try:
-        with pip.open("rb") as handle:
-            first = handle.readline(512).decode("utf-8", "replace")
-    except OSError:
-        return None
-    if not first.startswith("#!"):
-        return None
-    words = first[2:].split()
-    if not words:
-        return None
-    if Path(words[0]).name == "env" and len(words) > 1:
-        return shutil.which(words[1])
-    return words[0] if Path(words[0]).is_file() else None
+    return python_of(pip_command(check))
 
 
 def site_info(check: Mapping[str, Any], log_cb: Optional[LogCallback] = None) -> Optional[SiteInfo]:
     """Ask the target python where it installs; None (and a log line) if it cannot tell."""
-    python = python_for(check)
-    try:
-        result = run_command([python, "-c", _SITE_PROBE], check=False, timeout=PROBE_TIMEOUT)
-    except ScriptError as exc:
-        _message(log_cb, f"cannot ask {python} about its site-packages: {exc.stderr}")
-        return None
-    try:
-        data = json.loads(result.stdout.strip().splitlines()[-1])
-        return SiteInfo(str(data["purelib"]), bool(data["writable"]), bool(data["user_site"]))
-    except (IndexError, ValueError, KeyError, TypeError):
-        _message(log_cb, f"cannot ask {python} about its site-packages: {result.stderr.strip()}")
-        return None
+    return site_info_of(python_for(check), log_cb)
 
 
 def installed_version(check: Mapping[str, Any], distribution: str) -> Optional[str]:
@@ -223,19 +160,7 @@ def installed_version(check: Mapping[str, Any], distribution: str) -> Optional[s
 
     :raises UpdateError: the target python cannot be run or answered nonsense.
     """
-    python = python_for(check)
-    result = run_command(
-        [python, "-c", _VERSION_PROBE, distribution], check=False, timeout=PROBE_TIMEOUT
-    )
-    if result.returncode == _NOT_INSTALLED:
-        return None
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        raise UpdateError(
-            f"cannot read the installed version of {distribution!r} with {python}",
-            data={"stdout": result.stdout, "stderr": result.stderr},
-        )
-    return lines[-1].strip()
+    return installed_version_in(python_for(check), distribution)
 
 
 def _working_dir(check: Mapping[str, Any]) -> Optional[str]:
@@ -279,11 +204,6 @@ def _already_installed(stdout: str) -> bool:
     return False
 
 
-def _message(log_cb: Optional[LogCallback], text: str) -> None:
-    if log_cb is not None:
-        log_cb([redact_urls(text)], stream="message")
-
-
 @attrs.frozen
 class Config:
     """The parsed ``pip`` update config."""
@@ -293,11 +213,16 @@ class Config:
     pip_cwd: Optional[str]
     force_reinstall: bool
     update_timeout: float
+    #: ``offline: true``: the requirement installs without the network.
+    offline: bool = False
+    #: The distribution the update installs (verified afterwards); None when unknown.
+    distribution: Optional[str] = None
 
 
 def parse_config(target: str, check: Mapping[str, Any]) -> Config:
-    """Read ``pip`` (mandatory), ``pip_command``, ``pip_cwd``, ``force_reinstall`` and
-    ``update_timeout``; raises ConfigurationInvalid naming ``checks.<target>.<key>``."""
+    """Read every key the method reads: ``pip`` (mandatory), ``pip_command``, ``pip_cwd``,
+    ``force_reinstall``, ``update_timeout``, ``offline`` and ``distribution``; raises
+    ConfigurationInvalid naming ``checks.<target>.<key>``."""
 
     def invalid(key: str, exc: Exception) -> ConfigurationInvalid:
         return ConfigurationInvalid(str(exc), key=f"checks.{target}.{key}")
@@ -314,10 +239,21 @@ def parse_config(target: str, check: Mapping[str, Any]) -> Config:
         cwd = _working_dir(check)
     except UpdateError as exc:
         raise invalid("pip_cwd", exc) from None
-    force_reinstall = check.get("force_reinstall", False)
-    if not isinstance(force_reinstall, bool):
-        raise invalid("force_reinstall", ValueError("expected a boolean"))
-    return Config(str(check["pip"]), tuple(command), cwd, force_reinstall, update_timeout(check))
+    for key in ("force_reinstall", "offline"):
+        if not isinstance(check.get(key, False), bool):
+            raise invalid(key, ValueError(f"expected true or false, got {check[key]!r}"))
+    distribution = check.get("distribution")
+    if distribution is not None and (not isinstance(distribution, str) or not distribution):
+        raise invalid("distribution", ValueError(f"expected a name, got {distribution!r}"))
+    return Config(
+        str(check["pip"]),
+        tuple(command),
+        cwd,
+        bool(check.get("force_reinstall", False)),
+        parse_update_timeout(target, check),
+        offline=bool(check.get("offline", False)),
+        distribution=_distribution(check),
+    )
 
 
 def environment_pip_version() -> Optional[str]:
@@ -379,11 +315,15 @@ def _same_version(installed: Optional[str], expected: str) -> bool:
 
 def verify(target: str, check: Mapping[str, Any], target_version: str) -> Optional[str]:
     """After an update: the distribution's installed version must be the one asked for."""
-    distribution = _distribution(check)
+    try:
+        config = parse_config(target, check)
+    except ConfigurationInvalid as exc:
+        return str(exc)
+    distribution = config.distribution
     if not distribution:
         return None
     try:
-        installed = installed_version(check, distribution)
+        installed = installed_version_in(python_of(config.pip_command), distribution)
     except Exception as exc:
         return f"cannot read the installed version of {distribution}: {exc}"
     if _is_version(target_version) and not _same_version(installed, target_version):

@@ -24,14 +24,14 @@ log = logging.getLogger(__name__)
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
     """The updater's own answer when it has ``can_perform_update``, else whether it exists."""
-    updater = check.get("python_updater")
-    if updater is None:
-        return False
-    asker = getattr(updater, "can_perform_update", None)
-    if asker is None:
-        return _perform_callable(updater) is not None
     try:
-        return bool(call_plugin(asker, target, check, online=online))
+        config = parse_config(target, check)
+    except ConfigurationInvalid:
+        return False
+    if config.can_perform is None:
+        return True
+    try:
+        return bool(call_plugin(config.can_perform, target, check, online=online))
     except Exception:
         log.warning("can_perform_update of the python_updater of %s failed", target, exc_info=True)
         return False
@@ -47,18 +47,13 @@ def perform_update(
 ) -> Any:
     """Call the plugin's ``perform_update`` and return what it returns.
 
-    :raises UpdateError: no usable updater, or the updater raised a foreign exception.
+    :raises ConfigurationInvalid: no usable updater (as ``validate`` reports it).
+    :raises UpdateError: the updater raised a foreign exception.
     """
-    updater = check.get("python_updater")
-    perform = _perform_callable(updater)
-    if perform is None:
-        raise UpdateError(
-            f"{target}: python_updater must have perform_update or be callable, "
-            f"got {type(updater).__name__}"
-        )
+    config = parse_config(target, check)
     try:
         return call_plugin(
-            perform, target, check, target_version, log_cb=log_cb, online=online, force=force
+            config.perform, target, check, target_version, log_cb=log_cb, online=online, force=force
         )
     except SoftwareUpdateError:
         raise
@@ -81,17 +76,21 @@ CAPABILITIES = UpdaterCapabilities(network=False)
 
 @attrs.frozen
 class Config:
-    """The parsed ``python_updater`` config: the function to call."""
+    """The parsed ``python_updater`` config: the functions to call."""
 
     perform: Callable[..., Any]
+    #: The updater's own ``can_perform_update``, if it has one.
+    can_perform: Optional[Callable[..., Any]] = None
 
 
 def parse_config(target: str, check: Mapping[str, Any]) -> Config:
     """Read ``python_updater`` (mandatory: has ``perform_update`` or is callable)."""
-    perform = _perform_callable(check.get("python_updater"))
+    updater = check.get("python_updater")
+    perform = _perform_callable(updater)
     if perform is None:
         raise ConfigurationInvalid(
-            "is mandatory: an object with perform_update, or a callable",
+            f"python_updater must have perform_update or be callable, got {type(updater).__name__}",
             key=f"checks.{target}.python_updater",
         )
-    return Config(perform)
+    asker = getattr(updater, "can_perform_update", None)
+    return Config(perform, asker if callable(asker) else None)

@@ -47,12 +47,12 @@ DEFAULT_MAX_SIZE = 2 * 1024 * 1024
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
-    """True when online and the check has a usable URL and a plugin folder."""
-    if not online or not check.get("plugin_folder"):
+    """True when online and the config parses (a usable URL, an existing plugin folder)."""
+    if not online:
         return False
     try:
-        file_name(check.get("url"))
-    except UpdateError:
+        parse_config(target, check)
+    except ConfigurationInvalid:
         return False
     return True
 
@@ -68,26 +68,28 @@ def perform_update(
 ) -> str:
     """Download the plugin file, verify it, and atomically replace it; returns its path.
 
+    The config is parsed first (:func:`parse_config`, as ``validate`` does), so a config
+    problem refuses the update before any request, with the error ``validate`` reports.
     The update round may pass its shared :class:`~softwareupdate_core.http.HttpClient` as
     ``http=``; without one a client with default timeouts is used and closed afterwards.
 
+    :raises ConfigurationInvalid: a key :func:`parse_config` refuses (URL, plugin folder,
+        ``max_size``, ``sha256``), named ``checks.<target>.<key>``.
     :raises CannotUpdateOffline: when offline.
-    :raises UpdateError: bad URL or file name, download failure, oversized, not Python,
-        digest mismatch, missing plugin folder.
+    :raises UpdateError: download failure, oversized, not Python, digest mismatch.
     """
+    config = parse_config(target, check)
     if not online:
         raise CannotUpdateOffline(f"{target}: downloading a plugin file needs the network")
-    url = str(check.get("url") or "")
-    name = file_name(url)
-    destination = _destination(check, name)
-    limit = _max_size(check)
-
-    body = _download(url, limit, kwargs)
-    _verify(body, check, url)
-    atomic_write(destination, body)
+    body = _download(config.url, config.max_size, kwargs)
+    _verify(body, config)
+    atomic_write(config.destination, body)
     if log_cb is not None:
-        log_cb([f"Installed {len(body)} bytes from {url} as {destination}"], stream="message")
-    return str(destination)
+        log_cb(
+            [redact_urls(f"Installed {len(body)} bytes from {config.url} as {config.destination}")],
+            stream="message",
+        )
+    return str(config.destination)
 
 
 def file_name(url: Any) -> str:
@@ -146,12 +148,12 @@ def _download(url: str, limit: int, kwargs: Mapping[str, Any]) -> bytes:
     return response.body
 
 
-def _verify(body: bytes, check: Mapping[str, Any], url: str) -> None:
-    expected = check.get("sha256")
-    if expected:
+def _verify(body: bytes, config: Config) -> None:
+    url = redact_urls(config.url)
+    if config.sha256 is not None:
         actual = hashlib.sha256(body).hexdigest()
-        if actual != str(expected).strip().lower():
-            raise UpdateError(f"{url}: sha256 {actual} does not match the expected {expected}")
+        if actual != config.sha256:
+            raise UpdateError(f"{url}: sha256 {actual} does not match the expected {config.sha256}")
     if not body.strip():
         raise UpdateError(f"{url}: the download is empty")
     try:
@@ -167,6 +169,16 @@ def _verify(body: bytes, check: Mapping[str, Any], url: str) -> None:
         ) from None
 
 
+def _sha256(check: Mapping[str, Any]) -> Optional[str]:
+    value = check.get("sha256")
+    if value is None or value == "":
+        return None
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise UpdateError(f"sha256 must be 64 hexadecimal digits, not {value!r}")
+    return text
+
+
 #: Downloads the file; the host restarts to load the replaced module.
 CAPABILITIES = UpdaterCapabilities(restart="octoprint")
 
@@ -178,21 +190,23 @@ class Config:
     url: str = attrs.field(repr=False)  # may carry a token
     destination: Path
     max_size: int
+    #: The expected hex digest of the download (lower case), if given.
+    sha256: Optional[str] = None
 
 
 def parse_config(target: str, check: Mapping[str, Any]) -> Config:
-    """Read ``url`` (mandatory, an http(s) URL ending in a ``*.py`` name), ``plugin_folder``
-    (an existing folder, here or in the settings) and ``max_size``."""
-    for key, read in (
-        ("url", lambda: file_name(check.get("url"))),
-        ("plugin_folder", lambda: _destination(check, file_name(check.get("url")))),
-        ("max_size", lambda: _max_size(check)),
-    ):
-        try:
-            read()
-        except UpdateError as exc:
-            raise ConfigurationInvalid(
-                redact_urls(str(exc)), key=f"checks.{target}.{key}"
-            ) from None
-    name = file_name(check.get("url"))
-    return Config(str(check["url"]), _destination(check, name), _max_size(check))
+    """Read every key the method reads: ``url`` (mandatory, an http(s) URL ending in a
+    ``*.py`` name), ``plugin_folder`` (an existing folder, here or in the settings),
+    ``max_size`` and ``sha256``; raises ConfigurationInvalid naming ``checks.<target>.<key>``."""
+    key = "url"
+    try:
+        name = file_name(check.get("url"))
+        key = "plugin_folder"
+        destination = _destination(check, name)
+        key = "max_size"
+        max_size = _max_size(check)
+        key = "sha256"
+        sha256 = _sha256(check)
+    except UpdateError as exc:
+        raise ConfigurationInvalid(redact_urls(str(exc)), key=f"checks.{target}.{key}") from None
+    return Config(str(check["url"]), destination, max_size, sha256)

@@ -39,7 +39,11 @@ def parse_config(target: str, check: Mapping[str, Any]) -> Config:
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
-    """Always possible: sleeping needs nothing."""
+    """Possible whenever the ``duration`` is valid: sleeping needs nothing else."""
+    try:
+        parse_config(target, check)
+    except ConfigurationInvalid:
+        return False
     return True
 
 
@@ -53,10 +57,11 @@ def perform_update(
 ) -> None:
     """Sleep ``duration`` seconds, logging the remaining time once per second.
 
-    :raises UpdateError: ``duration`` is not a number between 0 and an hour.
+    :raises ConfigurationInvalid: ``duration`` is not a number between 0 and an hour (as
+        ``validate`` reports it); nothing is waited for.
     """
-    duration = _duration(check)  # as parse_config reads it, raising UpdateError here
-    deadline = time.monotonic() + duration
+    config = parse_config(target, check)
+    deadline = time.monotonic() + config.duration
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

@@ -32,7 +32,7 @@ import attrs
 from ..exceptions import ConfigurationInvalid, UpdateError
 from ..protocols import UpdaterCapabilities, require_online
 from ..util import Command, LogCallback, render_command, run_command
-from ._commands import command_failure, update_timeout
+from ._commands import command_failure, parse_update_timeout
 from ._hostile import check_remote_value
 
 #: The scripts a check may define, in the order they run.
@@ -40,13 +40,13 @@ PHASES: tuple[str, ...] = ("pre_update_script", "update_script", "post_update_sc
 
 
 def can_perform_update(target: str, check: Mapping[str, Any], online: bool = True) -> bool:
-    """True when the check has a script and an existing folder (and network, unless offline)."""
-    if not check.get("update_script"):
+    """True when the config parses (a script, an existing folder) and the network is there
+    (or the check says it is not needed)."""
+    try:
+        config = parse_config(target, check)
+    except ConfigurationInvalid:
         return False
-    if not online and check.get("offline") is not True:
-        return False
-    folder = _folder_value(check)
-    return folder is not None and os.path.isdir(folder)
+    return online or config.offline
 
 
 def perform_update(
@@ -59,37 +59,47 @@ def perform_update(
 ) -> None:
     """Run the pre-update, update and post-update scripts in the update folder.
 
-    :raises UpdateError: hostile version or branch, missing script or folder, bad
-        placeholders, a script running past ``update_timeout``; :class:`ScriptError` when a
-        script fails.
-    :raises ConfigurationInvalid: ``update_timeout`` is not a positive number.
+    The config is parsed first (:func:`parse_config`, as ``validate`` does), so a config
+    problem refuses the update before any script runs, with the error ``validate`` reports.
+
+    :raises ConfigurationInvalid: a key :func:`parse_config` refuses (missing script or
+        folder, malformed command, bad branch or ``update_timeout``), named
+        ``checks.<target>.<key>``.
+    :raises UpdateError: hostile version, a script running past ``update_timeout``;
+        :class:`ScriptError` when a script fails.
     :raises CannotUpdateOffline: offline, unless the check says ``offline: true``.
     """
+    config = parse_config(target, check)
     version = check_remote_value(target_version)
-    if not check.get("update_script"):
-        raise UpdateError("the check has no 'update_script'")
-    timeout = update_timeout(check)
-    require_online(target, check, online, "the update script", update=True)
-    folder = _folder(check)
+    require_online(
+        target, check, online, "the update script", network=not config.offline, update=True
+    )
+    values = _values(config, version, force)
+    commands = [(phase, _render(phase, command, values)) for phase, command in config.scripts]
+    for phase, args in commands:
+        result = run_command(
+            args,
+            cwd=config.folder,
+            log_cb=log_cb,
+            check=False,
+            timeout=config.update_timeout,
+            own_process_group=True,
+        )
+        if result.returncode != 0:
+            raise command_failure(result, f"{phase} {args[0]}", config.update_timeout)
+
+
+def _values(config: Config, version: str, force: bool) -> dict[str, str]:
+    """The placeholder values of the scripts."""
     values = {
         "target": version,
-        "folder": folder,
+        "folder": config.folder,
         "python": sys.executable,
         "force": "true" if force else "false",
     }
-    branch = check.get("update_branch") or check.get("branch") or check.get("prerelease_channel")
-    if branch:
-        values["branch"] = check_remote_value(branch, name="branch", allow_slash=True)
-
-    commands = [
-        (phase, _render(phase, check[phase], values)) for phase in PHASES if check.get(phase)
-    ]
-    for phase, args in commands:
-        result = run_command(
-            args, cwd=folder, log_cb=log_cb, check=False, timeout=timeout, own_process_group=True
-        )
-        if result.returncode != 0:
-            raise command_failure(result, f"{phase} {args[0]}", timeout)
+    if config.branch is not None:
+        values["branch"] = config.branch
+    return values
 
 
 def _render(phase: str, command: Command, values: Mapping[str, str]) -> list[str]:
@@ -130,29 +140,52 @@ class Config:
     """The parsed ``update_script`` config."""
 
     folder: str
-    scripts: Mapping[str, Any] = attrs.field(repr=False)  # may hold a secret
+    #: (phase, command) in the order they run.
+    scripts: tuple[tuple[str, Any], ...] = attrs.field(repr=False)  # may hold a secret
     update_timeout: float
+    #: ``{branch}``: ``update_branch``, else ``branch``, else ``prerelease_channel``.
+    branch: Optional[str] = None
+    #: ``offline: true``: the scripts need no network.
+    offline: bool = False
 
 
 def parse_config(target: str, check: Mapping[str, Any]) -> Config:
-    """Read the scripts (``update_script`` mandatory), the folder and ``update_timeout``."""
+    """Read every key the method reads: the scripts (``update_script`` mandatory, each a
+    command whose placeholders render), the folder, the branch, ``offline`` and
+    ``update_timeout``; raises ConfigurationInvalid naming ``checks.<target>.<key>``."""
+
+    def invalid(key: str, why: str) -> ConfigurationInvalid:
+        return ConfigurationInvalid(why, key=f"checks.{target}.{key}")
+
     if not check.get("update_script"):
-        raise ConfigurationInvalid("is mandatory", key=f"checks.{target}.update_script")
-    scripts = {phase: check[phase] for phase in PHASES if check.get(phase)}
-    for phase, command in scripts.items():
-        if not isinstance(command, (str, list, tuple)):
-            raise ConfigurationInvalid(
-                f"expected a string or a list, not {type(command).__name__}",
-                key=f"checks.{target}.{phase}",
-            )
+        raise invalid("update_script", "is mandatory: the check has no 'update_script'")
     try:
         folder = _folder(check)
     except UpdateError as exc:
-        raise ConfigurationInvalid(str(exc), key=f"checks.{target}.update_folder") from None
-    try:
-        timeout = update_timeout(check)
-    except ConfigurationInvalid as exc:
-        raise ConfigurationInvalid(
-            str(exc).removeprefix("update_timeout: "), key=f"checks.{target}.update_timeout"
-        ) from None
-    return Config(folder, scripts, timeout)
+        raise invalid("update_folder", str(exc)) from None
+    branch: Optional[str] = None
+    for key in ("update_branch", "branch", "prerelease_channel"):
+        value = check.get(key)
+        if value:
+            try:
+                branch = check_remote_value(value, name="branch", allow_slash=True)
+            except UpdateError as exc:
+                raise invalid(key, str(exc)) from None
+            break
+    offline = check.get("offline", False)
+    if not isinstance(offline, bool):
+        raise invalid("offline", f"expected true or false, got {offline!r}")
+    config = Config(
+        folder,
+        tuple((phase, check[phase]) for phase in PHASES if check.get(phase)),
+        parse_update_timeout(target, check),
+        branch,
+        offline,
+    )
+    values = _values(config, "0", False)
+    for phase, command in config.scripts:
+        try:
+            _render(phase, command, values)
+        except UpdateError as exc:
+            raise invalid(phase, str(exc)) from None
+    return config

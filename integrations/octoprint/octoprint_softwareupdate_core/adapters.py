@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 import attrs
-from packaging.version import InvalidVersion, Version
 
 from softwareupdate_core import events
 from softwareupdate_core import exceptions as core
@@ -161,7 +160,8 @@ class Engine:
         online: bool,
         force: bool,
     ) -> Any:
-        """Run the library's updater; after a pip update confirm the version, else roll back."""
+        """Run the library's updater, then the method's ``verify`` capability; when that finds
+        a problem, its ``rollback`` capability (as the library's own update round does)."""
         check = dict(check)
         from_version = check.get("current")
         payload = {"target": target, "from_version": from_version, "to_version": target_version}
@@ -169,13 +169,20 @@ class Engine:
         logger = self._log_cb(target, log_cb)
         try:
             updater = self.manager.registry.updater(method)
+            capabilities = self.manager.registry.updater_capabilities(method)
             result = self._perform(updater, target, check, target_version, logger, online, force)
-            if method == "pip":
-                problem = self._confirm(updater, check, target_version)
+            if capabilities.verify is not None:
+                problem = capabilities.verify(target, check, target_version)
                 if problem is not None:
-                    self._roll_back(updater, target, check, from_version, problem, logger, online)
+                    self._roll_back(
+                        capabilities.rollback, target, check, from_version, problem, logger, online
+                    )
         except core.SoftwareUpdateError as exc:
             log.warning("%s: update with %s failed: %s", target, method, redact_urls(str(exc)))
+            if isinstance(exc, core.ConfigurationInvalid):
+                # OctoPrint shows an UpdateError's reason to the user; a config error is one
+                message = redact_urls(str(exc))
+                raise self.ops.UpdateError(message, message) from None
             raise octoprint_error(exc, self.ops) from None
         return result
 
@@ -200,20 +207,9 @@ class Engine:
             http=self.manager.http,
         )
 
-    def _confirm(self, updater: Any, check: Mapping[str, Any], expected: str) -> Optional[str]:
-        """What is wrong with the installed version after a pip update, or None."""
-        distribution = _distribution(check)
-        reader = getattr(updater, "installed_version", None)
-        if distribution is None or not callable(reader) or not _is_version(expected):
-            return None
-        installed = reader(check, distribution)
-        if installed is not None and _same_version(installed, expected):
-            return None
-        return f"after the update {distribution} reports version {installed}, expected {expected}"
-
     def _roll_back(
         self,
-        updater: Any,
+        rollback: Optional[Callable[..., Any]],
         target: str,
         check: dict[str, Any],
         previous: Any,
@@ -221,13 +217,17 @@ class Engine:
         log_cb: Callable[..., None],
         online: bool,
     ) -> None:
-        if not previous or not _is_version(str(previous)):
+        """Undo a failed update with the method's ``rollback``; always raises UpdateError."""
+        if rollback is None:
+            raise core.UpdateError(problem)
+        if not previous:
             raise core.UpdateError(f"{problem}; cannot roll back, the previous version is unknown")
         log_cb([f"{problem}; rolling back to {previous}"], stream="message")
         try:
-            self._perform(updater, target, check, str(previous), log_cb, online, True)
+            call_plugin(rollback, target, check, str(previous), log_cb=log_cb, online=online)
         except core.SoftwareUpdateError as exc:
             raise core.UpdateError(f"{problem}; rolling back to {previous} failed: {exc}") from None
+        log_cb([f"rolled back to {previous}"], stream="message")
         raise core.UpdateError(f"{problem}; rolled back to {previous}")
 
     def _log_cb(self, target: str, log_cb: Optional[Callable[..., None]]) -> Callable[..., None]:
@@ -384,26 +384,3 @@ def _teach_types(done: Installation, bundled: object, checks: list[str]) -> None
     extended("COMMIT_TRACKING_TYPES", COMMIT_TYPES)
     extended("CURRENT_TRACKING_TYPES", COMMIT_TYPES)
     extended("RELEASE_TRACKING_TYPES", RELEASE_TYPES)
-
-
-def _distribution(check: Mapping[str, Any]) -> Optional[str]:
-    """The distribution a pip update installs, when the check names it."""
-    if check.get("type") == "pypi_release" and check.get("package"):
-        return str(check["package"])
-    value = check.get("distribution")
-    return str(value) if value else None
-
-
-def _is_version(value: str) -> bool:
-    try:
-        Version(value)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _same_version(installed: str, expected: str) -> bool:
-    try:
-        return Version(installed) == Version(expected)
-    except InvalidVersion:
-        return installed == expected

@@ -18,8 +18,9 @@ from octoprint_softwareupdate_core.adapters import (
     octoprint_error,
 )
 
-from softwareupdate_core import Manager
+from softwareupdate_core import Manager, hookimpl
 from softwareupdate_core import exceptions as core
+from softwareupdate_core.protocols import UpdaterCapabilities
 from tests.fakes.forges import FakeGitLab
 from tests.httpserver import FakeServer
 from tests.wheels import build_wheel, make_venv, wheel_filename
@@ -158,3 +159,63 @@ def test_pip_update_with_the_wrong_version_is_rolled_back(
     assert version == "1.0"
     assert any("rolling back to 1.0" in line for line in lines)
     assert any(name == "plugin_softwareupdate_update_log_line" for name, _ in events)
+
+
+class _CheckedMethod:
+    """A third-party update method whose ``verify`` capability always finds a problem and
+    whose ``rollback`` records the version it reinstalls."""
+
+    def __init__(self) -> None:
+        self.installed: list[str] = []
+        self.CAPABILITIES = UpdaterCapabilities(
+            network=False, verify=self.verify, rollback=self.rollback
+        )
+
+    def can_perform_update(self, target: str, check: Any, online: bool = True) -> bool:
+        return True
+
+    def perform_update(self, target: str, check: Any, target_version: str, **kwargs: Any) -> None:
+        self.installed.append(target_version)
+
+    def verify(self, target: str, check: Any, target_version: str) -> str:
+        return f"{target} {target_version} does not start"
+
+    def rollback(self, target: str, check: Any, previous: str, **kwargs: Any) -> None:
+        self.installed.append(previous)
+
+    @hookimpl
+    def softwareupdate_updaters(self) -> dict[str, Any]:
+        return {"checked": self}
+
+
+def test_any_method_with_verify_and_rollback_capabilities_is_rolled_back(tmp_path: Path) -> None:
+    """The adapter verifies and rolls back through the method's capabilities, not by method
+    name: a third-party method gets the same treatment as pip."""
+    method = _CheckedMethod()
+    manager = Manager({}, data_folder=tmp_path / "data", load_entrypoints=False, plugins=[method])
+    try:
+        engine = Engine(manager, ops, lambda name, payload: None)
+        lines: list[str] = []
+        with pytest.raises(ops.UpdateError, match=r"does not start; rolled back to 1\.0"):
+            engine.perform_update(
+                "checked",
+                "demo",
+                {"current": "1.0"},
+                "2.0",
+                lambda x, **kw: lines.extend(x),
+                True,
+                False,
+            )
+    finally:
+        manager.close()
+    assert method.installed == ["2.0", "1.0"]
+    assert "rolled back to 1.0" in lines
+
+
+def test_a_config_problem_is_an_update_error_naming_the_key(engine: Engine) -> None:
+    """A config the method's parser refuses fails the update as OctoPrint's UpdateError (whose
+    reason OctoPrint shows) naming the key, without running the method."""
+    with pytest.raises(ops.UpdateError, match=r"checks\.demo\.duration"):
+        engine.perform_update(
+            "sleep_a_bit", "demo", {"duration": "2"}, "2.0", lambda x, **kw: None, True, False
+        )
