@@ -5,7 +5,8 @@ for the GIL and inflate every wall time. Here it runs as a child process (``pyth
 _server_process.py --repos N ...``) that prints its URL as the first line of stdout and then
 answers one-line commands on stdin with one JSON line on stdout:
 
-* ``stats`` -> ``{"requests", "connections", "max_in_flight", "charged", "not_modified"}``;
+* ``stats`` -> ``{"requests", "connections", "max_in_flight", "charged", "not_modified",
+  "graphql", "graphql_points"}`` (GraphQL requests, and the points spent since the start);
 * ``reset`` -> zeroes those counters, answers ``{"ok": true}``;
 * ``quit`` (or the end of stdin, e.g. when the benchmark dies) stops the server.
 
@@ -41,6 +42,7 @@ def _serve(args: argparse.Namespace) -> None:
     watchdog.daemon = True
     watchdog.start()
     gh = mount_github(server, token=args.token or None)
+    gh.graphql_mode = args.graphql_mode  # "unsupported": a server without GraphQL (404)
     gh.anonymous = Quota(10**9, 10**9)  # the benchmark measures time, not quota
     gh.authenticated = Quota(10**9, 10**9)
     for i in range(args.repos):
@@ -57,7 +59,12 @@ def _serve(args: argparse.Namespace) -> None:
                         "max_in_flight": server.max_in_flight,
                     }
                 with gh._lock:
-                    answer.update(charged=gh.charged, not_modified=gh.not_modified)
+                    answer.update(
+                        charged=gh.charged,
+                        not_modified=gh.not_modified,
+                        graphql=gh.graphql_requests,
+                        graphql_points=gh.graphql_points.limit - gh.graphql_points.remaining,
+                    )
             elif command == "reset":
                 server.reset_counts()
                 gh.reset_counts()
@@ -92,6 +99,7 @@ class ServerProcess:
         connect_latency: float,
         token: Optional[str] = None,
         max_seconds: float = 900.0,
+        graphql_mode: str = "ok",
     ) -> None:
         command = [
             sys.executable,
@@ -106,6 +114,8 @@ class ServerProcess:
             token or "",
             "--max-seconds",
             repr(max_seconds),
+            "--graphql-mode",
+            graphql_mode,
         ]
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
@@ -173,6 +183,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--connect-latency", type=float, default=0.1)
     parser.add_argument("--token", default="")
     parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--graphql-mode", choices=("ok", "errors", "unsupported"), default="ok")
     _serve(parser.parse_args(argv))
 
 

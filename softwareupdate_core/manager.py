@@ -72,6 +72,11 @@ class Manager:
             )
         pm = make_plugin_manager(plugins=plugins, load_entrypoints=load_entrypoints)
         http_options: dict[str, Any] = {}
+        if settings.shared_cache is not None:
+            _require_redis()
+            # built on first use (redis is imported then); answers are fresh for cache_ttl
+            http_options["shared_settings"] = settings.shared_cache
+            http_options["shared_fresh_for"] = settings.cache_ttl * 60.0
         if session is not None:  # the host's own session (its proxies, auth, adapters)
             http_options["transport"] = RequestsTransport(session)
         http = HttpClient(
@@ -117,7 +122,11 @@ class Manager:
 
     def check(self, targets: Optional[Iterable[str]] = None, *, force: bool = False) -> CheckReport:
         """Check ``targets`` (default: all) for updates, using the cache unless ``force``."""
-        return self._checks.check(targets, force=force)
+        if not force:
+            return self._checks.check(targets, force=force)
+        # a forced round takes answers obtained after it began, also from other farm hosts
+        with self.http.forced(self.http.clock()):
+            return self._checks.check(targets, force=force)
 
     def update(
         self, targets: Optional[Iterable[str]] = None, *, force: bool = False
@@ -182,3 +191,14 @@ class Manager:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _require_redis() -> None:
+    """Say clearly when ``shared_cache`` is set but the redis package is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ConfigurationInvalid(
+            "needs the redis package: pip install 'softwareupdate-core[redis]'",
+            key="shared_cache",
+        )

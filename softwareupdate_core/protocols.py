@@ -90,6 +90,11 @@ class CheckCapabilities:
     #: installed now, read cheaply before the cache is asked, so an outside change to it
     #: makes the cached answer stale (the cache key includes it).
     installed_version: Optional[Callable[..., Optional[str]]] = None
+    #: ``batch(checks, *, credentials, online, http, **round_keywords) -> {target: answer}``:
+    #: checks many targets of this type at once (``checks`` maps target -> check config). An
+    #: answer is ``(information, is_current)`` or the target's exception; targets it leaves
+    #: out are checked one by one with ``get_latest``. Its own failure fails no target.
+    batch: Optional[Callable[..., Mapping[str, Any]]] = None
 
 
 @attrs.frozen(kw_only=True)

@@ -357,6 +357,9 @@ def config_show(state: _State, as_json: bool) -> None:
             "credentials": mask_credentials(manager.settings.credentials.as_dict()),
             "checks": mask_secrets(manager.effective_checks()),
         }
+        shared = manager.settings.shared_cache
+        if shared is not None:  # the Redis password shown as ***
+            data["shared_cache"] = {"url": shared.display_url, "prefix": shared.prefix}
     if as_json:
         _echo_json(data)
         return

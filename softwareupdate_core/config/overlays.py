@@ -27,6 +27,7 @@ import attrs
 
 from ..exceptions import NetworkError, SoftwareUpdateError
 from ..http import HttpClient
+from ..http.response import HttpResponse
 from ..remote_values import clean_text, value_problem
 from ..store.documents import read_document, write_document
 from .validation import validate_check
@@ -197,7 +198,7 @@ class OverlaySource:
             if not online:
                 log.info("check overlays from %s ignored: the host is offline", url)
                 return doc.overlays if doc is not None and valid else {}
-            doc = self._fetch(url, now)
+            doc = self._fetch(url, now, ttl_minutes * 60, force)
             self._document = doc
             try:
                 write_document(self.path, "softwareupdate-core/check-overlays", doc.as_dict())
@@ -205,9 +206,19 @@ class OverlaySource:
                 log.warning("cannot store the check overlays in %s: %s", self.path, exc)
             return doc.overlays
 
-    def _fetch(self, url: str, now: float) -> OverlayDocument:
+    def _fetch(self, url: str, now: float, ttl: float, force: bool) -> OverlayDocument:
+        shared = self.http.shared_cache
         try:
-            answer = self.http.get(url)
+            body = self._shared_body(url, now, ttl, force)
+            if body is not None:
+                answer = HttpResponse(url, 200, {"Content-Type": "application/json"}, body)
+            else:
+                answer = self.http.get(url)
+                if shared is not None:
+                    from ..store.shared_cache import SharedDocument
+
+                    document = SharedDocument(answer.body, now)
+                    shared.put_overlay(url, document, ttl=max(ttl, 1.0))
             overlays = parse_overlays(answer.json("a JSON object of target -> check config"))
         except (SoftwareUpdateError, ValueError) as exc:
             # unreachable is routine (no internet, a host without OctoPrint's plugin repository);
@@ -217,3 +228,13 @@ class OverlaySource:
             return OverlayDocument(url, now, {}, str(exc))
         log.debug("fetched check overlays for %d targets from %s", len(overlays), url)
         return OverlayDocument(url, now, overlays)
+
+    def _shared_body(self, url: str, now: float, ttl: float, force: bool) -> Optional[bytes]:
+        """The overlay document another farm host fetched within ``ttl`` (not when forced)."""
+        shared = self.http.shared_cache
+        if shared is None or force:
+            return None
+        doc = shared.get_overlay(url)
+        if doc is None or not 0 <= now - doc.stored_at < ttl:
+            return None
+        return doc.body

@@ -109,13 +109,19 @@ def connect(conn: Connection, read_timeout: float) -> None:
 
 
 def exchange(
-    conn: Connection, method: str, target: str, headers: Mapping[str, str]
+    conn: Connection,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: Optional[bytes] = None,
 ) -> http.client.HTTPResponse:
-    """Send the request line and headers (no body) and read the answer's head."""
+    """Send the request line, headers and ``body`` (if any) and read the answer's head."""
     conn.putrequest(method, target, skip_accept_encoding=True)
     for name, value in headers.items():
         conn.putheader(name, value)
-    conn.endheaders()
+    if body is not None:
+        conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
     return conn.getresponse()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from ..exceptions import CheckError, NetworkError
 from .response import safe_url
@@ -43,6 +43,7 @@ class RequestsTransport:
         timeout: tuple[float, float],
         deadline: float,
         max_body: int = MAX_BODY,
+        body: Optional[bytes] = None,
     ) -> RawAnswer:
         import requests
 
@@ -54,6 +55,7 @@ class RequestsTransport:
                 method,
                 url,
                 headers=dict(headers),
+                data=body,
                 timeout=timeout,
                 stream=True,
                 allow_redirects=False,

@@ -72,6 +72,7 @@ class Transport(Protocol):
         timeout: tuple[float, float],
         deadline: float,
         max_body: int = MAX_BODY,
+        body: Optional[bytes] = None,
     ) -> RawAnswer: ...
 
     def close(self) -> None: ...
@@ -185,6 +186,7 @@ class Urllib3Transport:
         timeout: tuple[float, float],
         deadline: float,
         max_body: int = MAX_BODY,
+        body: Optional[bytes] = None,
     ) -> RawAnswer:
         parts = urlsplit(url)
         where = safe_url(url)
@@ -203,10 +205,10 @@ class Urllib3Transport:
             proxy = self._proxy(scheme, host)
             if proxy is None:
                 return self._send_direct(
-                    method, parts, sent_headers, timeout, entry, max_body, where, budget
+                    method, parts, sent_headers, timeout, entry, max_body, where, budget, body
                 )
             return self._send_proxied(
-                proxy, method, parts, sent_headers, timeout, entry, max_body, where, budget
+                proxy, method, parts, sent_headers, timeout, entry, max_body, where, budget, body
             )
         finally:
             self.watchdog.release(entry)
@@ -221,6 +223,7 @@ class Urllib3Transport:
         max_body: int,
         where: str,
         budget: float,
+        body: Optional[bytes] = None,
     ) -> RawAnswer:
         scheme = parts.scheme.lower()
         host = parts.hostname or ""
@@ -243,7 +246,7 @@ class Urllib3Transport:
                 # with ``Connection: close`` the answer keeps the socket, not ``conn``
                 self.watchdog.attach_socket(entry, direct.socket_of(conn))
                 try:
-                    response = direct.exchange(conn, method, target, headers)
+                    response = direct.exchange(conn, method, target, headers, body)
                 except direct.STALE:
                     conn.close()
                     if reused and method in ("GET", "HEAD") and not entry.expired:
@@ -300,6 +303,7 @@ class Urllib3Transport:
         max_body: int,
         where: str,
         budget: float,
+        body: Optional[bytes] = None,
     ) -> RawAnswer:
         import urllib3
         from urllib3.exceptions import HTTPError
@@ -320,6 +324,7 @@ class Urllib3Transport:
                 method,
                 plain_url,
                 headers=headers,
+                body=body,
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                 preload_content=False,
                 redirect=False,

@@ -50,6 +50,10 @@ from .status import Answer, OncePerRound, StatusBuilder, release_channels_of, ut
 log = logging.getLogger(__name__)
 
 
+#: Marks a target whose config the round has not parsed yet.
+_UNPARSED: Any = object()
+
+
 class CheckRunner:
     """Runs check rounds for one Manager; thread-safe, and concurrent rounds share work."""
 
@@ -189,8 +193,18 @@ class CheckRunner:
         if pending:
             workers = max(1, min(ctx.settings.max_workers, len(pending)))
             with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
+                parsed: dict[str, Any] = {}  # parse_config results, one parse per target
+                for name, answer in self._batched(pending, online, parsed).items():
+                    del pending[name]
+                    answers[name] = answer
+                    done += 1
+                    ctx.emit(
+                        events.CHECK_PROGRESS, {"target": name, "done": done, "total": len(names)}
+                    )
                 futures = {
-                    pool.submit(self._check_one, name, check, digest, online): name
+                    pool.submit(
+                        self._check_one, name, check, digest, online, parsed.get(name, _UNPARSED)
+                    ): name
                     for name, (check, digest) in pending.items()
                 }
                 for fut in as_completed(futures):
@@ -248,17 +262,101 @@ class CheckRunner:
             return f"cannot tell whether updates are possible: {exc}"
 
     # -- one target ---------------------------------------------------------------------
-    def _check_one(self, name: str, check: dict[str, Any], digest: str, online: bool) -> Answer:
+    def _batched(
+        self,
+        pending: dict[str, tuple[dict[str, Any], str]],
+        online: bool,
+        parsed: dict[str, Any],
+    ) -> dict[str, Answer]:
+        """Targets answered by their check type's ``batch`` capability, many at once.
+
+        Targets a batch leaves out (or all of them, when it fails) stay for the one-by-one
+        checks, which get the parse results kept in ``parsed``; the round never asks which
+        type a target is, only what it can do.
+        """
+        ctx = self._ctx
+        by_type: dict[str, dict[str, dict[str, Any]]] = {}
+        for name, (check, _digest) in pending.items():
+            if ctx.registry.check_capabilities(str(check["type"])).batch is not None:
+                by_type.setdefault(str(check["type"]), {})[name] = check
+        answers: dict[str, Answer] = {}
+        for type_name, checks in by_type.items():
+            batch = ctx.registry.check_capabilities(type_name).batch
+            assert batch is not None
+            usable: dict[str, dict[str, Any]] = {}
+            checker = ctx.registry.version_check(type_name)
+            for name, check in checks.items():
+                try:
+                    parsed[name] = parse_with(checker, name, check)
+                except Exception:
+                    continue  # the one-by-one check parses again and reports the problem
+                usable[name] = dict(check)
+            if not usable:
+                continue
+            try:
+                results = batch(
+                    usable,
+                    credentials=ctx.settings.credentials_for_checks(),
+                    http=ctx.http,
+                    memo=self._memo,
+                    data_folder=ctx.data_folder,
+                    online=online,
+                    parsed={name: parsed[name] for name in usable},
+                )
+            except Exception:
+                log.exception("the batched check of %d targets failed", len(usable))
+                continue
+            for name, result in dict(results).items():
+                if name not in usable:
+                    continue
+                digest = pending[name][1]
+                if isinstance(result, Exception):
+                    answers[name] = self._failed(name, digest, result)
+                    continue
+                try:
+                    raw, is_current = result
+                    info = VersionInformation.coerce(raw)
+                except Exception as exc:
+                    answers[name] = self._failed(name, digest, exc)
+                    continue
+                check = pending[name][0]
+                answers[name] = self._record(name, check, digest, online, info, bool(is_current))
+        return answers
+
+    def _failed(self, name: str, digest: str, exc: BaseException) -> Answer:
+        """The answer of a failed check: logged, with an earlier good answer if fresh enough."""
+        if isinstance(exc, SoftwareUpdateError):
+            message = str(exc)
+            log.info("check of %s failed: %s", name, message)
+        else:  # a third-party checker's bug must not fail the round
+            log.error("check of %s failed", name, exc_info=exc)
+            message = f"{type(exc).__name__}: {exc}"
+        return self._fallback(name, digest, error_code(exc), message)
+
+    def _check_one(
+        self,
+        name: str,
+        check: dict[str, Any],
+        digest: str,
+        online: bool,
+        parsed: Any = _UNPARSED,
+    ) -> Answer:
         try:
-            info, is_current = self._call_checker(name, check, online)
+            info, is_current = self._call_checker(name, check, online, parsed)
         except Exception as exc:
-            if isinstance(exc, SoftwareUpdateError):
-                message = str(exc)
-                log.info("check of %s failed: %s", name, message)
-            else:  # a third-party checker's bug must not fail the round
-                log.exception("check of %s failed", name)
-                message = f"{type(exc).__name__}: {exc}"
-            return self._fallback(name, digest, error_code(exc), message)
+            return self._failed(name, digest, exc)
+        return self._record(name, check, digest, online, info, is_current)
+
+    def _record(
+        self,
+        name: str,
+        check: dict[str, Any],
+        digest: str,
+        online: bool,
+        info: VersionInformation,
+        is_current: bool,
+    ) -> Answer:
+        """Store a check's answer in the version cache (learning ``current`` where it may)."""
         if (
             self._ctx.registry.check_capabilities(str(check["type"])).tracks_current == "learn"
             and not check.get("current")
@@ -286,13 +384,15 @@ class CheckRunner:
         return Answer(None, code, message)
 
     def _call_checker(
-        self, name: str, check: dict[str, Any], online: bool
+        self, name: str, check: dict[str, Any], online: bool, parsed: Any = _UNPARSED
     ) -> tuple[VersionInformation, bool]:
         ctx = self._ctx
         checker = ctx.registry.version_check(str(check["type"]))
         # the parser validate runs (a refusal is "config"); the check gets its answer back as
-        # ``parsed``, so the config is parsed once per target and round
-        parsed = parse_with(checker, name, check)
+        # ``parsed``, so the config is parsed once per target and round (already when a
+        # batch looked at it first)
+        if parsed is _UNPARSED:
+            parsed = parse_with(checker, name, check)
         network = ctx.registry.check_capabilities(str(check["type"])).network
         require_online(name, check, online, f"the {check['type']} check", network=network)
         result = self._call_of(str(check["type"]), checker.get_latest)(

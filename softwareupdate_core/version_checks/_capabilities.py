@@ -9,19 +9,41 @@ and the HTTP machinery behind them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..protocols import CheckCapabilities
 from ._pypi_environment import installed_in_target
 
+
+def _batch_github_releases(checks: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Any:
+    """``github_release`` targets 50 to a GraphQL request (imported only when called)."""
+    from ._github_batch import batch_releases
+
+    return batch_releases(checks, **kwargs)
+
+
+def _batch_github_commits(checks: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Any:
+    """``github_commit`` targets 50 to a GraphQL request (imported only when called)."""
+    from ._github_batch import batch_commits
+
+    return batch_commits(checks, **kwargs)
+
+
 #: Releases with channels, paged through a list (the global ``max_pages`` is filled in).
-GITHUB_RELEASE = CheckCapabilities(channels=True, settings_defaults=("max_pages",))
+RELEASES = CheckCapabilities(channels=True, settings_defaults=("max_pages",))
+#: As RELEASES; with a token, cold targets without channels go 50 to a GraphQL request.
+GITHUB_RELEASE = CheckCapabilities(
+    channels=True, settings_defaults=("max_pages",), batch=_batch_github_releases
+)
 #: As GitHub; a Forgejo release names its target branch too.
-FORGEJO_RELEASE = GITHUB_RELEASE
+FORGEJO_RELEASE = RELEASES
 #: Paged release list; GitLab releases have no target branch, so a channel's ``commitish``
 #: is not matched, but the channel keys (``prerelease``, comparisons) are read.
-GITLAB_RELEASE = GITHUB_RELEASE
+GITLAB_RELEASE = RELEASES
 #: ``current`` is the commit installed last: the library records it after an update.
 COMMIT = CheckCapabilities(tracks_current="after_update")
+#: As COMMIT; with a token, cold targets go 50 to a GraphQL request.
+GITHUB_COMMIT = CheckCapabilities(tracks_current="after_update", batch=_batch_github_commits)
 #: A local checkout: works offline (compares with the last fetch); current is recorded.
 GIT_COMMIT = CheckCapabilities(network=False, tracks_current="after_update")
 #: Without ``current`` the first answer counts as installed (learned, then tracked).
@@ -41,7 +63,7 @@ CONSTANT = CheckCapabilities(network=False)
 #: Module name -> its capabilities.
 BY_MODULE: Mapping[str, CheckCapabilities] = {
     "github_release": GITHUB_RELEASE,
-    "github_commit": COMMIT,
+    "github_commit": GITHUB_COMMIT,
     "bitbucket_commit": COMMIT,
     "git_commit": GIT_COMMIT,
     "pypi_release": PYPI_RELEASE,

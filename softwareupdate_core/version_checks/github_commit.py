@@ -33,7 +33,7 @@ DEFAULT_BRANCH = "master"
 
 
 #: ``current`` is the commit installed last: recorded after an update.
-CAPABILITIES = _capabilities.COMMIT
+CAPABILITIES = _capabilities.GITHUB_COMMIT
 
 
 @attrs.frozen
