@@ -15,15 +15,25 @@ from ..protocols import CheckCapabilities
 from ._pypi_environment import installed_in_target
 
 
+def _without_github_token(kwargs: Mapping[str, Any]) -> bool:
+    """No GitHub token: GraphQL needs one, so there is nothing to batch (and nothing to import)."""
+    credentials = kwargs.get("credentials")
+    return not isinstance(credentials, Mapping) or credentials.get("github") in (None, "")
+
+
 def _batch_github_releases(checks: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Any:
-    """``github_release`` targets 50 to a GraphQL request (imported only when called)."""
+    """``github_release`` targets 50 to a GraphQL request (imported only when a token is set)."""
+    if _without_github_token(kwargs):
+        return {}
     from ._github_batch import batch_releases
 
     return batch_releases(checks, **kwargs)
 
 
 def _batch_github_commits(checks: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Any:
-    """``github_commit`` targets 50 to a GraphQL request (imported only when called)."""
+    """``github_commit`` targets 50 to a GraphQL request (imported only when a token is set)."""
+    if _without_github_token(kwargs):
+        return {}
     from ._github_batch import batch_commits
 
     return batch_commits(checks, **kwargs)
