@@ -13,88 +13,32 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
-from urllib.parse import urljoin, urlsplit
 
 import attrs
 
 from .._version import __version__
-from ..exceptions import ApiCheckError, CheckError, NetworkError
+from ..exceptions import ApiCheckError, CheckError
+from .answers import add_validators, api_message, not_modified, to_store
 from .conditional import MemoryValidatorStore, StoredAnswer, ValidatorStore
+from .farm import Farm, check_farm_limit, send_via_farm, share_rate_limit
 from .ratelimit import RateLimit, looks_rate_limited, rate_limit_error
-from .response import Headers, HttpResponse, host_of, safe_url
-from .transport import MAX_BODY, RawAnswer, Transport, Urllib3Transport, basic_auth
-from .watchdog import DeadlineExceeded
+from .records import Pending, RequestKey, RequestStats
+from .redirects import MAX_REDIRECTS, credential_fingerprint, credential_secrets, transfer
+from .response import HttpResponse, host_of, safe_url
+from .transport import Transport, Urllib3Transport
 
 if TYPE_CHECKING:
-    from ..store.shared_cache import CachedAnswer, SharedCache, SharedCacheSettings
+    from ..store.shared_cache import SharedCache, SharedCacheSettings
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"softwareupdate-core/{__version__}"
-#: Most redirects followed for one request.
-MAX_REDIRECTS = 10
-#: Headers that carry credentials: dropped on a redirect that leaves their scope.
-_CREDENTIAL_HEADERS = frozenset({"authorization", "private-token"})
-
-
-def _api_message(body: bytes) -> str:
-    """The error message an API put in its body: JSON ``message``/``error``, else a snippet."""
-    text = body[:2000].decode("utf-8", "replace")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # includes ints too long to convert
-        data = None
-    if isinstance(data, dict):
-        for key in ("message", "error_description", "error"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value:
-                return value[:300]
-    if "<html" in text.lower():
-        return "an HTML page instead of an API answer"
-    return " ".join(text.split())[:200]
-
-
-@attrs.frozen
-class RequestKey:
-    """Identifies identical requests within one round."""
-
-    method: str
-    url: str
-    #: Not in the repr: header values may carry tokens.
-    headers: tuple[tuple[str, str], ...] = attrs.field(repr=False)
-
-
-@attrs.define
-class _Pending:
-    done: threading.Event = attrs.field(factory=threading.Event)
-    response: Optional[HttpResponse] = None
-    error: Optional[BaseException] = None
-
-
-@attrs.define
-class RequestStats:
-    """Counts of what the client did, for reports and benchmarks."""
-
-    sent: int = 0
-    not_modified: int = 0
-    deduplicated: int = 0
-    refused_rate_limited: int = 0
-    #: Answers another host of the farm fetched, read from the shared cache (no request sent).
-    shared_answers: int = 0
-    #: Batched GraphQL requests, the points they cost, and the points left after the last
-    #: (GitHub's GraphQL budget is apart from the REST quota).
-    graphql_requests: int = 0
-    graphql_points: int = 0
-    graphql_remaining: Optional[int] = None
 
 
 def _default_transport(client: HttpClient) -> Transport:
@@ -121,7 +65,7 @@ class HttpClient:
     #: Exhausted rate limits by (host, credential fingerprint): limits are per token.
     _exhausted: dict[tuple[str, str], RateLimit] = attrs.field(factory=dict, repr=False)
     _round_depth: int = attrs.field(default=0, repr=False)
-    _round: dict[RequestKey, _Pending] = attrs.field(factory=dict, repr=False)
+    _round: dict[RequestKey, Pending] = attrs.field(factory=dict, repr=False)
     #: The farm's shared cache (``shared_cache`` setting); None keeps everything local.
     shared_settings: Optional[SharedCacheSettings] = attrs.field(default=None, repr=False)
     #: Seconds an answer another host fetched counts as fresh (the host's ``cache_ttl``).
@@ -156,6 +100,17 @@ class HttpClient:
                     self._shared_failed = True
                     log.warning("shared cache not used: %s", exc)
             return self._shared
+
+    @property
+    def forced_since(self) -> Optional[float]:
+        """While a forced round runs, when it began (answers stored later count); else None."""
+        with self._lock:
+            return self._forced_since
+
+    def count(self, stat: str) -> None:
+        """Add one to the :class:`RequestStats` counter named ``stat`` (thread-safe)."""
+        with self._lock:
+            setattr(self.stats, stat, getattr(self.stats, stat) + 1)
 
     def note_graphql(self, requests: int, cost: int, points: Any = None) -> None:
         """Count batched GraphQL requests and their points (``points.remaining`` if known)."""
@@ -298,16 +253,16 @@ class HttpClient:
         finally:
             pending.done.set()
 
-    def _claim(self, key: RequestKey, body: Optional[bytes] = None) -> tuple[_Pending, bool]:
+    def _claim(self, key: RequestKey, body: Optional[bytes] = None) -> tuple[Pending, bool]:
         with self._lock:
             if self._round_depth and key.method in ("GET", "HEAD") and body is None:
                 existing = self._round.get(key)
                 if existing is not None:
                     return existing, False
-                pending = _Pending()
+                pending = Pending()
                 self._round[key] = pending
                 return pending, True
-        return _Pending(), True
+        return Pending(), True
 
     def _semaphore(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -340,8 +295,8 @@ class HttpClient:
         body: Optional[bytes] = None,
     ) -> HttpResponse:
         host = host_of(url)
-        secrets = _credential_secrets(headers, auth)
-        bucket = (host, _credential_fingerprint(headers, auth))
+        secrets = credential_secrets(headers, auth)
+        bucket = (host, credential_fingerprint(headers, auth))
         self._check_not_exhausted(bucket)
         upstream = functools.partial(
             self._upstream, method, url, headers, conditional, auth, ok_statuses,
@@ -350,60 +305,7 @@ class HttpClient:
         shared = self.shared_cache
         if shared is None:
             return upstream(None, None)
-        from ..store.shared_cache import AnswerKey, credential_scope
-
-        farm = _Farm(shared, credential_scope(*secrets))
-        if not (conditional and method == "GET" and body is None):
-            return upstream(farm, None)
-        return self._send_shared(farm, AnswerKey.for_url(url, farm.scope), url, upstream)
-
-    def _send_shared(
-        self,
-        farm: _Farm,
-        key: Any,
-        url: str,
-        upstream: Callable[[Optional[_Farm], Optional[StoredAnswer]], HttpResponse],
-    ) -> HttpResponse:
-        """One host of the farm asks upstream for ``url``; the others read its shared answer."""
-        from ..store.shared_cache import CachedAnswer
-
-        with self._lock:
-            since = self._forced_since
-        newer_than = since if since is not None else self.clock() - self.shared_fresh_for
-        fetched: list[HttpResponse] = []
-
-        def fetch() -> Optional[CachedAnswer]:
-            fallback = None
-            if self.validators.get_answer(url) is None:
-                seen = farm.cache.get_answer(key)  # another host's validators
-                fallback = None if seen is None else _stored_from(url, seen)
-            response = upstream(farm, fallback)
-            fetched.append(response)
-            if not 200 <= response.status < 300:
-                return None  # an error answer is not shared
-            return CachedAnswer(
-                response.status,
-                response.body,
-                dict(response.headers),
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-                stored_at=self.clock(),
-            )
-
-        bound = self.timeout[0] + self.timeout[1] + 1.0  # a holder's request ends by then
-        answer = farm.cache.single_flight(
-            key, fetch, newer_than=newer_than, lease_ms=int(bound * 1000), wait=bound
-        )
-        if fetched:
-            return fetched[-1]
-        if answer is None:  # not reached: single_flight fetched or found an answer
-            return upstream(farm, None)
-        with self._lock:
-            self.stats.shared_answers += 1
-        if answer.etag or answer.last_modified:
-            # kept locally too: with Redis gone, this host still asks conditionally
-            self.validators.put_answer(_stored_from(url, answer))
-        return HttpResponse(url, answer.status, Headers(answer.headers), answer.body, True)
+        return send_via_farm(self, shared, secrets, url, method, conditional, body, upstream)
 
     def _upstream(
         self,
@@ -415,7 +317,7 @@ class HttpClient:
         ok_statuses: tuple[int, ...],
         credentials_base: Optional[str],
         bucket: tuple[str, str],
-        farm: Optional[_Farm],
+        farm: Optional[Farm],
         fallback: Optional[StoredAnswer],
         *,
         body: Optional[bytes] = None,
@@ -423,213 +325,51 @@ class HttpClient:
         """Send the request upstream (conditionally with stored validators) and read it."""
         host = bucket[0]
         if farm is not None:
-            self._check_farm_limit(farm, host)
+            check_farm_limit(self, farm, host)
         headers = dict(headers)
         stored = self.validators.get_answer(url) if conditional else None
         if stored is None and conditional:
             stored = fallback
-        if stored is not None:
-            if stored.etag:
-                headers["If-None-Match"] = stored.etag
-            if stored.last_modified:
-                headers["If-Modified-Since"] = stored.last_modified
+        add_validators(headers, stored)
         with self._semaphore(host):
-            status, resp_headers, answer_body = self._transfer(
-                method, url, headers, auth, credentials_base, body
+            self.count("sent")
+            status, resp_headers, answer_body = transfer(
+                self.transport, self.timeout, method, url, headers, auth, credentials_base, body
             )
         body = answer_body
         now = self.clock()
         rate = RateLimit.from_headers(resp_headers, now)
-        if farm is not None and rate.remaining is not None and rate.reset is not None:
-            from ..store.shared_cache import RateLimitState
-
-            farm.cache.put_rate_limit(
-                host, farm.scope, RateLimitState(rate.remaining, rate.reset, rate.limit, now)
-            )
+        if farm is not None:
+            share_rate_limit(farm, host, rate, now)
 
         if status == 304 and stored is not None:
             with self._lock:
                 self.stats.not_modified += 1
-            validators = {"ETag": stored.etag, "Last-Modified": stored.last_modified}
-            merged_headers = (
-                Headers(stored.headers)
-                .updated({k: v for k, v in validators.items() if v})
-                .updated(resp_headers)
-            )
-            return HttpResponse(url, stored.status, merged_headers, stored.body, True, rate)
+            return not_modified(url, stored, resp_headers, rate)
 
         if status in (403, 429) and looks_rate_limited(status, rate, body):
             self._remember_exhausted(bucket, rate)
-            raise rate_limit_error(host, rate, status=status, api_message=_api_message(body))
+            raise rate_limit_error(host, rate, status=status, api_message=api_message(body))
         if 200 <= status < 300 and rate.exhausted:
             # the answer is good, but the next request to this host would be refused
             self._remember_exhausted(bucket, rate)
         if not (200 <= status < 300) and status not in ok_statuses:
-            message = _api_message(body)
+            message = api_message(body)
             raise ApiCheckError(
                 f"{safe_url(url)} answered HTTP {status}" + (f": {message}" if message else ""),
                 status=status,
                 api_message=message,
             )
         if conditional and 200 <= status < 300:
-            etag = resp_headers.get("ETag")
-            last_modified = resp_headers.get("Last-Modified")
-            if etag or last_modified:
-                self.validators.put_answer(
-                    StoredAnswer(
-                        url=url,
-                        status=status,
-                        body=body,
-                        headers=resp_headers.subset(_KEPT_HEADERS),
-                        etag=etag,
-                        last_modified=last_modified,
-                        stored_at=now,
-                    )
-                )
+            kept = to_store(url, status, resp_headers, body, now)
+            if kept is not None:
+                self.validators.put_answer(kept)
         return HttpResponse(url, status, resp_headers, body, False, rate)
-
-    def _check_farm_limit(self, farm: _Farm, host: str) -> None:
-        """Refuse to send when another host of the farm saw this quota spent."""
-        until = farm.cache.blocked_until(host, farm.scope)
-        if until is None:
-            return
-        with self._lock:
-            self.stats.refused_rate_limited += 1
-        rate = RateLimit(remaining=0, reset=until)
-        raise rate_limit_error(host, rate, status=None, api_message="", sent=False)
 
     def _remember_exhausted(self, bucket: tuple[str, str], rate: RateLimit) -> None:
         reset = rate.reset if rate.reset is not None else self.clock() + 60.0
         with self._lock:
             self._exhausted[bucket] = attrs.evolve(rate, reset=reset)
-
-    def _transfer(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        auth: Optional[tuple[str, str]],
-        credentials_base: Optional[str] = None,
-        body: Optional[bytes] = None,
-    ) -> tuple[int, Headers, bytes]:
-        """Send, follow redirects and read the whole body within one deadline.
-
-        The deadline is wall-clock time for connecting, redirects, headers and body together
-        (``connect`` + ``read`` seconds), so a server sending a byte a second cannot hold a
-        request longer than a silent one. The transport enforces it.
-        """
-        connect, read = self.timeout
-        with self._lock:
-            self.stats.sent += 1
-        deadline = time.monotonic() + connect + read
-        try:
-            answer = self._follow(method, url, headers, auth, deadline, credentials_base, body)
-        except DeadlineExceeded as exc:
-            raise NetworkError(
-                f"{safe_url(url)}: no complete answer within {connect + read:g} seconds "
-                f"(the connect + read timeout)",
-                cause=exc,
-            ) from None
-        return answer.status, Headers(answer.headers), answer.body
-
-    def _follow(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        auth: Optional[tuple[str, str]],
-        deadline: float,
-        credentials_base: Optional[str],
-        body: Optional[bytes] = None,
-    ) -> RawAnswer:
-        """Send ``url`` and follow its redirects; credentials stay within their base."""
-        base = credentials_base or host_of(url)
-        for _ in range(MAX_REDIRECTS + 1):
-            sent = headers
-            if auth is not None:
-                sent = {**headers, "Authorization": basic_auth(*auth)}
-            extra = {} if body is None else {"body": body}  # a transport may predate bodies
-            answer = self.transport.send(
-                method,
-                url,
-                sent,
-                timeout=self.timeout,
-                deadline=deadline,
-                max_body=MAX_BODY,
-                **extra,
-            )
-            location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
-            if not location:
-                return answer
-            following = urljoin(url, location)
-            if not following.lower().startswith(("http://", "https://")):
-                raise NetworkError(f"{safe_url(url)}: redirected to a URL that is not http(s)")
-            if not _below(following, base):
-                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
-                auth = None
-            if answer.status == 303 and method != "HEAD":
-                method, body = "GET", None
-            url = following
-        raise NetworkError(f"{safe_url(url)}: more than {MAX_REDIRECTS} redirects")
-
-
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-def _below(url: str, base: str) -> bool:
-    """Whether ``url`` has the scheme, host and port of ``base`` and lies under its path."""
-    try:
-        a, b = urlsplit(url), urlsplit(base)
-        ports = {"http": 80, "https": 443}
-        same = (a.scheme.lower(), a.hostname, a.port or ports.get(a.scheme.lower())) == (
-            b.scheme.lower(),
-            b.hostname,
-            b.port or ports.get(b.scheme.lower()),
-        )
-    except ValueError:
-        return False
-    prefix = b.path.rstrip("/")
-    return same and (a.path == prefix or a.path.startswith(prefix + "/"))
-
-
-def _credential_secrets(headers: Mapping[str, str], auth: Optional[tuple[str, str]]) -> list[str]:
-    """The credentials a request carries: credential header values and basic-auth parts."""
-    secret = [v for k, v in headers.items() if k.lower() in ("authorization", "private-token")]
-    if auth is not None:
-        secret.extend(auth)
-    return secret
-
-
-def _credential_fingerprint(headers: Mapping[str, str], auth: Optional[tuple[str, str]]) -> str:
-    """A digest of the credentials a request carries ("" for none); rate limits are per token."""
-    secret = _credential_secrets(headers, auth)
-    if not secret:
-        return ""
-    return hashlib.sha256("\0".join(secret).encode("utf-8", "replace")).hexdigest()[:16]
-
-
-_KEPT_HEADERS = frozenset({"content-type", "link", "etag", "last-modified"})
-
-
-@attrs.frozen
-class _Farm:
-    """The shared cache and the credential scope (a hash, never the token) of one request."""
-
-    cache: SharedCache
-    scope: Optional[str]
-
-
-def _stored_from(url: str, answer: CachedAnswer) -> StoredAnswer:
-    """A farm answer as this host's validator store keeps it."""
-    return StoredAnswer(
-        url=url,
-        status=answer.status,
-        body=answer.body,
-        headers=dict(answer.headers),
-        etag=answer.etag,
-        last_modified=answer.last_modified,
-        stored_at=answer.stored_at,
-    )
 
 
 def client_from(kwargs: Mapping[str, Any]) -> HttpClient:
@@ -638,3 +378,13 @@ def client_from(kwargs: Mapping[str, Any]) -> HttpClient:
     if isinstance(client, HttpClient):
         return client
     return HttpClient()
+
+
+__all__ = [
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "HttpClient",
+    "RequestKey",
+    "RequestStats",
+    "client_from",
+]

@@ -20,7 +20,6 @@ from ..config.effective import ConfigResolver, Resolved
 from ..config.overlays import OVERLAYS_FILE, OverlaySource
 from ..context import Context, no_events
 from ..exceptions import (
-    CheckError,
     ConfigurationInvalid,
     SoftwareUpdateError,
     UnknownCheckType,
@@ -35,7 +34,7 @@ from ..models import (
     VersionInformation,
     VersionRef,
 )
-from ..protocols import host_call, parse_with, require_online
+from ..protocols import host_call
 from ..store.state import STATE_FILE, StateStore
 from ..store.version_cache import (
     VERSION_CACHE_FILE,
@@ -45,13 +44,10 @@ from ..store.version_cache import (
     config_hash,
 )
 from ..util import PluginCall
+from .batch import UNPARSED, answer_batched, call_checker
 from .status import Answer, OncePerRound, StatusBuilder, release_channels_of, utc
 
 log = logging.getLogger(__name__)
-
-
-#: Marks a target whose config the round has not parsed yet.
-_UNPARSED: Any = object()
 
 
 class CheckRunner:
@@ -194,7 +190,9 @@ class CheckRunner:
             workers = max(1, min(ctx.settings.max_workers, len(pending)))
             with ctx.http.round(), ThreadPoolExecutor(workers, "softwareupdate-check") as pool:
                 parsed: dict[str, Any] = {}  # parse_config results, one parse per target
-                for name, answer in self._batched(pending, online, parsed).items():
+                for name, answer in answer_batched(
+                    ctx, self._memo, pending, online, parsed, self._failed, self._record
+                ).items():
                     del pending[name]
                     answers[name] = answer
                     done += 1
@@ -203,7 +201,7 @@ class CheckRunner:
                     )
                 futures = {
                     pool.submit(
-                        self._check_one, name, check, digest, online, parsed.get(name, _UNPARSED)
+                        self._check_one, name, check, digest, online, parsed.get(name, UNPARSED)
                     ): name
                     for name, (check, digest) in pending.items()
                 }
@@ -262,67 +260,6 @@ class CheckRunner:
             return f"cannot tell whether updates are possible: {exc}"
 
     # -- one target ---------------------------------------------------------------------
-    def _batched(
-        self,
-        pending: dict[str, tuple[dict[str, Any], str]],
-        online: bool,
-        parsed: dict[str, Any],
-    ) -> dict[str, Answer]:
-        """Targets answered by their check type's ``batch`` capability, many at once.
-
-        Targets a batch leaves out (or all of them, when it fails) stay for the one-by-one
-        checks, which get the parse results kept in ``parsed``; the round never asks which
-        type a target is, only what it can do.
-        """
-        ctx = self._ctx
-        by_type: dict[str, dict[str, dict[str, Any]]] = {}
-        for name, (check, _digest) in pending.items():
-            if ctx.registry.check_capabilities(str(check["type"])).batch is not None:
-                by_type.setdefault(str(check["type"]), {})[name] = check
-        answers: dict[str, Answer] = {}
-        for type_name, checks in by_type.items():
-            batch = ctx.registry.check_capabilities(type_name).batch
-            assert batch is not None
-            usable: dict[str, dict[str, Any]] = {}
-            checker = ctx.registry.version_check(type_name)
-            for name, check in checks.items():
-                try:
-                    parsed[name] = parse_with(checker, name, check)
-                except Exception:
-                    continue  # the one-by-one check parses again and reports the problem
-                usable[name] = dict(check)
-            if not usable:
-                continue
-            try:
-                results = batch(
-                    usable,
-                    credentials=ctx.settings.credentials_for_checks(),
-                    http=ctx.http,
-                    memo=self._memo,
-                    data_folder=ctx.data_folder,
-                    online=online,
-                    parsed={name: parsed[name] for name in usable},
-                )
-            except Exception:
-                log.exception("the batched check of %d targets failed", len(usable))
-                continue
-            for name, result in dict(results).items():
-                if name not in usable:
-                    continue
-                digest = pending[name][1]
-                if isinstance(result, Exception):
-                    answers[name] = self._failed(name, digest, result)
-                    continue
-                try:
-                    raw, is_current = result
-                    info = VersionInformation.coerce(raw)
-                except Exception as exc:
-                    answers[name] = self._failed(name, digest, exc)
-                    continue
-                check = pending[name][0]
-                answers[name] = self._record(name, check, digest, online, info, bool(is_current))
-        return answers
-
     def _failed(self, name: str, digest: str, exc: BaseException) -> Answer:
         """The answer of a failed check: logged, with an earlier good answer if fresh enough."""
         if isinstance(exc, SoftwareUpdateError):
@@ -339,7 +276,7 @@ class CheckRunner:
         check: dict[str, Any],
         digest: str,
         online: bool,
-        parsed: Any = _UNPARSED,
+        parsed: Any = UNPARSED,
     ) -> Answer:
         try:
             info, is_current = self._call_checker(name, check, online, parsed)
@@ -384,34 +321,9 @@ class CheckRunner:
         return Answer(None, code, message)
 
     def _call_checker(
-        self, name: str, check: dict[str, Any], online: bool, parsed: Any = _UNPARSED
+        self, name: str, check: dict[str, Any], online: bool, parsed: Any = UNPARSED
     ) -> tuple[VersionInformation, bool]:
-        ctx = self._ctx
-        checker = ctx.registry.version_check(str(check["type"]))
-        # the parser validate runs (a refusal is "config"); the check gets its answer back as
-        # ``parsed``, so the config is parsed once per target and round (already when a
-        # batch looked at it first)
-        if parsed is _UNPARSED:
-            parsed = parse_with(checker, name, check)
-        network = ctx.registry.check_capabilities(str(check["type"])).network
-        require_online(name, check, online, f"the {check['type']} check", network=network)
-        result = self._call_of(str(check["type"]), checker.get_latest)(
-            name,
-            dict(check),
-            credentials=ctx.settings.credentials_for_checks(),
-            http=ctx.http,
-            memo=self._memo,
-            data_folder=ctx.data_folder,
-            online=online,
-            parsed=parsed,
-        )
-        if not isinstance(result, tuple) or len(result) != 2:
-            raise CheckError(
-                f"{name}: the {check['type']} check returned {type(result).__name__}, "
-                "expected (information, is_current)"
-            )
-        raw, is_current = result
-        return VersionInformation.coerce(raw), bool(is_current)
+        return call_checker(self._ctx, self._memo, self._call_of, name, check, online, parsed)
 
     def _call_of(self, key: str, function: Callable[..., Any]) -> PluginCall:
         """The :class:`~.util.PluginCall` of check type ``key``, inspected once per runner."""
