@@ -102,6 +102,8 @@ def main() -> None:
             },
             "gitlab": {"type": "gitlab_release", "project": "p", "api_url": server.url + "/gl"},
         }
+        for check in pages.values():
+            check["current"] = "1.0"  # release checks need the installed version
         print(f"package: {args.package_root}")
         print(f"page body: {len(body) / 1e6:.1f} MB, 100,000 releases, 10 linked pages")
         print(
