@@ -69,7 +69,7 @@ def test_octoprint_config_yaml_with_only_changed_values_checks_octoprint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An OctoPrint config.yaml that only changes the channel still has the octoprint target."""
-    import softwareupdate_core.config.loading as loading_module
+    import softwareupdate_core.config.host_defaults as loading_module
 
     # the octoprint target exists only where OctoPrint is installed (issue 9 item 20)
     monkeypatch.setattr(loading_module, "_installed_version", {"OctoPrint": "1.11.8"}.get)

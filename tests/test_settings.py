@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from softwareupdate_core.config.loading import default_checks, load_yaml, parse_document
+from softwareupdate_core.config.host_defaults import default_checks
+from softwareupdate_core.config.loading import load_yaml, parse_document
 from softwareupdate_core.config.settings import (
     Credentials,
     RestartCommands,
@@ -495,7 +496,7 @@ def test_item20_whole_config_gets_octoprint_1_11_8_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """issue 9 item 20: octoprint (as 1.11.8 ships it) when installed; pip only when named."""
-    import softwareupdate_core.config.loading as loading_module
+    import softwareupdate_core.config.host_defaults as loading_module
 
     installed = {"OctoPrint": "1.11.8"}
     monkeypatch.setattr(loading_module, "_installed_version", installed.get)

@@ -176,7 +176,7 @@ class Settings:
     @classmethod
     def default(cls) -> Settings:
         """The built-in configuration: check pip and this library on the package index."""
-        from .loading import default_checks
+        from .host_defaults import default_checks
 
         return cls(checks=default_checks(), check_overlay_url=None, source="built-in defaults")
 
