@@ -15,14 +15,11 @@ import collections
 import json
 import os
 import secrets
-import selectors
 import signal
 import socket
-import socketserver
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -36,12 +33,13 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:  # the project's fakes live in the repository's tests package
     sys.path.insert(0, str(REPO))
 
+from tlsproxy import ConnectProxy, make_certificate  # noqa: E402
+
 from tests.fakes.forges import FakeGitLab, gitlab_release  # noqa: E402
 from tests.fakes.github import FakeGitHub, FakeRelease, mount_github  # noqa: E402
 from tests.fakes.pypi import FakeFile, FakeIndex, mount_index  # noqa: E402
 from tests.httpserver import FakeServer, Reply  # noqa: E402
 
-GITHUB_HOST = "api.github.com"
 #: Plugins of OctoPrint that would reach out to the internet; the tests disable them.
 NETWORK_PLUGINS = (
     "firmware_check",
@@ -69,98 +67,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate and key for ``api.github.com`` (openssl, one day)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cert, key = folder / "github.pem", folder / "github.key"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", f"/CN={GITHUB_HOST}", "-addext", f"subjectAltName=DNS:{GITHUB_HOST}",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
-    return cert, key
-
-
-@attrs.define
-class ConnectProxy:
-    """An HTTP CONNECT proxy that tunnels ``api.github.com:443`` to one local port only."""
-
-    upstream_port: int
-    port: int = 0
-    tunnels: int = 0
-    refused: list[str] = attrs.field(factory=list)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _server: Optional[socketserver.ThreadingTCPServer] = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ConnectProxy:
-        proxy = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                line = self.rfile.readline(8192).decode("latin-1").strip()
-                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
-                    pass
-                parts = line.split()
-                if len(parts) < 2 or parts[0] != "CONNECT" or parts[1] != f"{GITHUB_HOST}:443":
-                    with proxy._lock:
-                        proxy.refused.append(line)
-                    self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-                    return
-                with proxy._lock:
-                    proxy.tunnels += 1
-                upstream = socket.create_connection(("127.0.0.1", proxy.upstream_port), 10)
-                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                self.wfile.flush()
-                _relay(self.connection, upstream)
-
-        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self.tunnels = 0
-            self.refused.clear()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
-def _relay(a: socket.socket, b: socket.socket) -> None:
-    selector = selectors.DefaultSelector()
-    selector.register(a, selectors.EVENT_READ, b)
-    selector.register(b, selectors.EVENT_READ, a)
-    try:
-        while True:
-            for key, _ in selector.select(timeout=120):
-                source: socket.socket = key.fileobj  # type: ignore[assignment]
-                data = source.recv(65536)
-                if not data:
-                    return
-                key.data.sendall(data)
-    except OSError:
-        return
-    finally:
-        selector.close()
-        b.close()
 
 
 @attrs.define
